@@ -1,0 +1,293 @@
+//! [`HandlerBuilder`]: middlewares accumulate as nested types, then a handler closes
+//! the chain.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::chain::{Chain, FnHandler, Wrap};
+use crate::error::BuildError;
+use crate::handler::Handler;
+use crate::handler_fn::HandlerFn;
+use crate::trace::choice::{Auto, TraceChoice, Traced, Untraced};
+use crate::trace::trace_middlewares_from_env;
+
+/// Collects middlewares, then takes the handler that ends the chain.
+///
+/// Made by [`Handler::builder`]. Each call returns a builder of a new type that
+/// records the middleware in it, so the finished chain is one static type.
+///
+/// # Which middleware runs first?
+///
+/// The first one added. It runs first on the way in and last on the way out — the
+/// order of Python decorators stacked top-down, of Middy's `.use()` calls, of tower's
+/// `ServiceBuilder::layer`:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+/// use lambda_runtime::LambdaEvent;
+///
+/// type Log = Arc<Mutex<Vec<String>>>;
+///
+/// struct Step(&'static str, Log);
+///
+/// impl Middleware<(), ()> for Step {
+///     type Params = ();
+///
+///     async fn call<I>(&self, _: &(), event: (), _: &Context, next: Next<'_, I>)
+///         -> Result<Proceeded<()>, Error>
+///     where
+///         I: Invoke<(), Response = ()>,
+///     {
+///         self.1.lock().unwrap().push(format!("{} before", self.0));
+///         let response = next.run(event).await?;
+///         self.1.lock().unwrap().push(format!("{} after", self.0));
+///         Ok(response)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let log = Log::default();
+/// let handler_log = log.clone();
+/// let handler = Handler::builder()
+///     .middleware(Step("first", log.clone()))
+///     .middleware(Step("second", log.clone()))
+///     .handler(move |_: LambdaEvent<()>| {
+///         let log = handler_log.clone();
+///         async move { log.lock().unwrap().push("handler".into()); Ok::<(), Error>(()) }
+///     })?;
+///
+/// handler.invoke(LambdaEvent::new((), Context::default())).await?;
+/// assert_eq!(
+///     *log.lock().unwrap(),
+///     ["first before", "second before", "handler", "second after", "first after"],
+/// );
+/// # Ok(()) }
+/// ```
+///
+/// Without a handler there is nothing to run: a `HandlerBuilder` has no `invoke` and
+/// is not a `tower::Service`, so forgetting `.handler(..)` does not compile.
+#[must_use = "a builder does nothing until `.handler(..)` ends the chain"]
+pub struct HandlerBuilder<S> {
+    stack: S,
+}
+
+/// The empty stack: a builder with no middlewares yet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity;
+
+/// One middleware (with params `P` and tracing choice `T`) added on top of the
+/// middlewares `Older` added before it.
+///
+/// The builder keeps the newest middleware at the top so that [`HandlerBuilder::traced`]
+/// can reach it; [`HandlerBuilder::handler`] turns the stack inside out, so the oldest
+/// middleware becomes the outermost [`Wrap`].
+pub struct Stack<M, Older, P = (), T = Auto> {
+    middleware: M,
+    params: P,
+    older: Older,
+    _trace: PhantomData<fn() -> T>,
+}
+
+impl<M, Older, P, T> Stack<M, Older, P, T> {
+    fn new(middleware: M, params: P, older: Older) -> Self {
+        Stack {
+            middleware,
+            params,
+            older,
+            _trace: PhantomData,
+        }
+    }
+
+    fn retrace<U>(self) -> Stack<M, Older, P, U> {
+        Stack::new(self.middleware, self.params, self.older)
+    }
+}
+
+/// Builds the chain around an inner part: `Stack<B, Stack<A, Identity>>` around `H`
+/// is `Wrap<A, Wrap<B, H>>`.
+pub trait Assemble<Inner> {
+    /// The chain this stack makes around `Inner`.
+    type Chain;
+
+    #[doc(hidden)]
+    fn assemble(self, inner: Inner) -> Self::Chain;
+}
+
+impl<Inner> Assemble<Inner> for Identity {
+    type Chain = Inner;
+
+    fn assemble(self, inner: Inner) -> Inner {
+        inner
+    }
+}
+
+impl<Inner, M, Older, P, T> Assemble<Inner> for Stack<M, Older, P, T>
+where
+    Older: Assemble<Wrap<M, Inner, P, T>>,
+{
+    type Chain = Older::Chain;
+
+    fn assemble(self, inner: Inner) -> Self::Chain {
+        self.older.assemble(Wrap::new(self.middleware, self.params, inner))
+    }
+}
+
+impl<S> HandlerBuilder<S> {
+    pub(crate) fn new(stack: S) -> Self {
+        HandlerBuilder { stack }
+    }
+
+    /// Adds a middleware that takes no params (`type Params = ()`).
+    ///
+    /// It runs inside the middlewares added before it and outside those added after.
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_runtime::LambdaEvent;
+    /// # use serde_json::Value;
+    /// struct CorrelationId;
+    /// # impl Middleware<Value, Value> for CorrelationId { type Params = ();
+    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
+    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
+    ///
+    /// let handler = Handler::builder().middleware(CorrelationId).handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn middleware<M>(self, middleware: M) -> HandlerBuilder<Stack<M, S>> {
+        HandlerBuilder::new(Stack::new(middleware, (), self.stack))
+    }
+
+    /// Adds a middleware with its params (its [`Middleware::Params`](crate::Middleware::Params)).
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_runtime::LambdaEvent;
+    /// # use serde_json::Value;
+    /// use typed_builder::TypedBuilder;
+    ///
+    /// struct Obfuscate;
+    ///
+    /// #[derive(TypedBuilder)]
+    /// struct ObfuscateParams {
+    ///     fields: Vec<String>,
+    ///     #[builder(default = "*****".into())]
+    ///     mask: String,
+    /// }
+    /// # impl Middleware<Value, Value> for Obfuscate { type Params = ObfuscateParams;
+    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &ObfuscateParams, e: Value, _: &Context, n: Next<'_, I>)
+    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
+    ///
+    /// let handler = Handler::builder()
+    ///     .middleware_with(Obfuscate, ObfuscateParams::builder().fields(vec!["email".into()]).build())
+    ///     .handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn middleware_with<M, P>(self, middleware: M, params: P) -> HandlerBuilder<Stack<M, S, P>> {
+        HandlerBuilder::new(Stack::new(middleware, params, self.stack))
+    }
+
+    /// Ends the chain with the handler function and builds the [`Handler`].
+    ///
+    /// The handler is an `async fn(LambdaEvent<E>) -> Result<R, Error>` (or such a
+    /// closure), or an `async fn(E, &Context) -> Result<R, Error>`; see
+    /// [`HandlerFn`]. Every middleware must implement `Middleware<E, R>` for its `E`
+    /// and `R`, or this does not compile.
+    ///
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` is read here, once.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` is set to a value
+    /// that is not a boolean.
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    /// use serde_json::{json, Value};
+    ///
+    /// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+    ///     Ok(json!({ "got": event }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().handler(handler)?;
+    /// let response = handler.invoke(LambdaEvent::new(json!(1), Context::default())).await?;
+    /// assert_eq!(response, json!({ "got": 1 }));
+    /// # Ok(()) }
+    /// ```
+    pub fn handler<F, Sig>(self, handler: F) -> Result<Handler<S::Chain>, BuildError>
+    where
+        F: HandlerFn<Sig>,
+        S: Assemble<FnHandler<F, Sig>>,
+        S::Chain: Chain<F::Event, Response = F::Response>,
+    {
+        let trace_env = trace_middlewares_from_env()?;
+        Ok(Handler::new(self.stack.assemble(FnHandler::new(handler)), trace_env))
+    }
+}
+
+impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
+    /// Traces the middleware added last, whatever its definition and
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` say.
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_runtime::LambdaEvent;
+    /// # use serde_json::Value;
+    /// # struct Audit; struct Cache;
+    /// # impl Middleware<Value, Value> for Audit { type Params = ();
+    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
+    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// # impl Middleware<Value, Value> for Cache { type Params = ();
+    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
+    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
+    /// let handler = Handler::builder()
+    ///     .middleware(Audit).traced()    // always a `## Audit` span
+    ///     .middleware(Cache).untraced()  // never a span
+    ///     .handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn traced(self) -> HandlerBuilder<Stack<M, Older, P, Traced>> {
+        HandlerBuilder::new(self.stack.retrace())
+    }
+
+    /// Never traces the middleware added last, whatever its definition and
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` say. See [`traced`](Self::traced).
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_runtime::LambdaEvent;
+    /// # use serde_json::Value;
+    /// # struct Cache;
+    /// # impl Middleware<Value, Value> for Cache { type Params = ();
+    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
+    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
+    /// let handler = Handler::builder().middleware(Cache).untraced().handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn untraced(self) -> HandlerBuilder<Stack<M, Older, P, Untraced>> {
+        HandlerBuilder::new(self.stack.retrace())
+    }
+}
+
+impl<S> fmt::Debug for HandlerBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerBuilder").finish_non_exhaustive()
+    }
+}
+
+impl<M, Older, P, T: TraceChoice> fmt::Debug for Stack<M, Older, P, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stack")
+            .field(
+                "middleware",
+                &crate::middleware::short_type_name(std::any::type_name::<M>()),
+            )
+            .finish_non_exhaustive()
+    }
+}

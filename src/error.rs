@@ -1,0 +1,33 @@
+//! The crate's own errors.
+
+/// Why a handler could not be built.
+///
+/// Returned by [`HandlerBuilder::handler`](crate::HandlerBuilder::handler), so that a
+/// misconfigured function fails once at start-up with a message that says what to fix,
+/// instead of failing (or silently misbehaving) on every invocation.
+///
+/// ```
+/// use lambda_middleware::BuildError;
+///
+/// let error = lambda_middleware::trace::parse_bool_env("POWERTOOLS_TRACE_MIDDLEWARES", "sometimes").unwrap_err();
+/// assert!(matches!(error, BuildError::InvalidEnv { .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "environment variable POWERTOOLS_TRACE_MIDDLEWARES is \"sometimes\"; expected one of \
+///      1, y, yes, t, true, on (true) or 0, n, no, f, false, off (false), in any case",
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An environment variable the crate reads has a value it does not accept.
+    #[error("environment variable {name} is {value:?}; expected one of {expected}")]
+    InvalidEnv {
+        /// The variable.
+        name: &'static str,
+        /// The value it has.
+        value: String,
+        /// What it accepts.
+        expected: &'static str,
+    },
+}

@@ -1,0 +1,253 @@
+//! [`Handler`]: a built chain, ready for `lambda_runtime::run`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_runtime::{Context, Error, LambdaEvent};
+
+use crate::builder::{HandlerBuilder, Identity};
+use crate::chain::{Chain, DescribeChain};
+use crate::next::Proceeded;
+use crate::trace::choice::{EnvOff, EnvOn};
+
+/// A Lambda handler with its middlewares: the value `lambda_runtime` runs.
+///
+/// `C` is the whole chain as one type, `Wrap<A, Wrap<B, FnHandler<..>>>`; it is
+/// cheap to clone (one reference count), and `Send + Sync + 'static` when the
+/// middlewares, their params and the handler function are.
+///
+/// - [`invoke`](Handler::invoke) runs it on a `LambdaEvent`, for tests and local runs;
+///   [`invoke_with`](Handler::invoke_with) on a payload and a borrowed `Context`.
+/// - It is a [`tower::Service<LambdaEvent<E>>`](tower::Service), so
+///   `lambda_runtime::run(handler)` and `lambda_runtime::run_concurrent(handler)` take it
+///   as it is.
+///
+/// # Example
+///
+/// ```no_run
+/// use lambda_middleware::{Error, Handler};
+/// use lambda_runtime::LambdaEvent;
+/// use serde_json::Value;
+///
+/// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+///     Ok(event.payload)
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     let handler = Handler::builder().handler(handler)?;
+///     lambda_runtime::run(handler).await
+/// }
+/// ```
+pub struct Handler<C> {
+    shared: Arc<Shared<C>>,
+}
+
+struct Shared<C> {
+    chain: C,
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` as read when the handler was built.
+    trace_env: bool,
+}
+
+impl Handler<Identity> {
+    /// Starts a chain: add middlewares, then end it with
+    /// [`handler`](HandlerBuilder::handler).
+    ///
+    /// ```
+    /// use lambda_middleware::{Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    ///
+    /// async fn handler(event: LambdaEvent<String>) -> Result<usize, Error> {
+    ///     Ok(event.payload.len())
+    /// }
+    ///
+    /// let handler = Handler::builder().handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn builder() -> HandlerBuilder<Identity> {
+        HandlerBuilder::new(Identity)
+    }
+}
+
+impl<C> Handler<C> {
+    pub(crate) fn new(chain: C, trace_env: bool) -> Self {
+        Handler {
+            shared: Arc::new(Shared { chain, trace_env }),
+        }
+    }
+
+    /// The chain: `Wrap<A, Wrap<B, FnHandler<..>>>`.
+    ///
+    /// ```
+    /// use lambda_middleware::{Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    ///
+    /// async fn handler(event: LambdaEvent<u8>) -> Result<u8, Error> { Ok(event.payload) }
+    ///
+    /// let handler = Handler::builder().handler(handler)?;
+    /// assert_eq!(std::mem::size_of_val(handler.chain()), 0);
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn chain(&self) -> &C {
+        &self.shared.chain
+    }
+
+    /// Whether `POWERTOOLS_TRACE_MIDDLEWARES` was on when this handler was built.
+    ///
+    /// ```
+    /// use lambda_middleware::{Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    ///
+    /// async fn handler(event: LambdaEvent<u8>) -> Result<u8, Error> { Ok(event.payload) }
+    ///
+    /// // Unset in doctests.
+    /// assert!(!Handler::builder().handler(handler)?.traces_from_env());
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn traces_from_env(&self) -> bool {
+        self.shared.trace_env
+    }
+
+    /// Runs the chain on one event.
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    ///
+    /// async fn double(event: LambdaEvent<u64>) -> Result<u64, Error> { Ok(event.payload * 2) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().handler(double)?;
+    /// assert_eq!(handler.invoke(LambdaEvent::new(21, Context::default())).await?, 42);
+    /// # Ok(()) }
+    /// ```
+    pub async fn invoke<E>(&self, event: LambdaEvent<E>) -> Result<C::Response, Error>
+    where
+        C: Chain<E>,
+    {
+        let LambdaEvent { payload, context } = event;
+        self.invoke_with(payload, &context).await
+    }
+
+    /// Runs the chain on a payload with a borrowed context: nothing is moved or
+    /// copied but the payload.
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler};
+    ///
+    /// async fn double(event: u64, _: &Context) -> Result<u64, Error> { Ok(event * 2) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().handler(double)?;
+    /// let context = Context::default();
+    /// assert_eq!(handler.invoke_with(21, &context).await?, 42);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn invoke_with<'a, E>(
+        &'a self,
+        payload: E,
+        context: &'a Context,
+    ) -> impl Future<Output = Result<C::Response, Error>> + Send + 'a
+    where
+        C: Chain<E>,
+        E: 'a,
+    {
+        let chain = &self.shared.chain;
+        // The one branch per invocation that `POWERTOOLS_TRACE_MIDDLEWARES` costs: each
+        // arm is a chain compiled for that setting, with no tracing checks inside.
+        if self.shared.trace_env {
+            Invocation::TraceAll(chain.run_chain::<EnvOn>(payload, context))
+        } else {
+            Invocation::Plain(chain.run_chain::<EnvOff>(payload, context))
+        }
+    }
+}
+
+impl<C> Clone for Handler<C> {
+    fn clone(&self) -> Self {
+        Handler {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<C: DescribeChain> fmt::Debug for Handler<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handler(")?;
+        let mut list = f.debug_list();
+        self.shared.chain.describe_chain(&mut list);
+        list.finish()?;
+        f.write_str(")")
+    }
+}
+
+/// One invocation: the chain compiled with or without environment tracing.
+enum Invocation<A, B> {
+    TraceAll(A),
+    Plain(B),
+}
+
+impl<A, B, R> Future for Invocation<A, B>
+where
+    A: Future<Output = Result<Proceeded<R>, Error>>,
+    B: Future<Output = Result<Proceeded<R>, Error>>,
+{
+    type Output = Result<R, Error>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // SAFETY: the variants' futures are structurally pinned: never moved out, and
+        // `Invocation` has no `Drop` impl.
+        let poll = unsafe {
+            match self.get_unchecked_mut() {
+                Invocation::TraceAll(future) => Pin::new_unchecked(future).poll(cx),
+                Invocation::Plain(future) => Pin::new_unchecked(future).poll(cx),
+            }
+        };
+        poll.map(|outcome| outcome.map(Proceeded::into_response))
+    }
+}
+
+/// The runtime's entry point.
+///
+/// `tower` needs a nameable future type, and the invocation's future borrows the
+/// context it owns, so this boxes the future: one allocation per invocation, next to
+/// the several the runtime makes to receive and answer it. [`Handler::invoke`] and
+/// [`Handler::invoke_with`] allocate nothing.
+///
+/// ```
+/// use lambda_middleware::{Context, Error, Handler};
+/// use lambda_runtime::LambdaEvent;
+/// use tower::Service;
+///
+/// async fn echo(event: LambdaEvent<String>) -> Result<String, Error> { Ok(event.payload) }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let mut service = Handler::builder().handler(echo)?;
+/// let response = service.call(LambdaEvent::new("hi".to_string(), Context::default())).await?;
+/// assert_eq!(response, "hi");
+/// # Ok(()) }
+/// ```
+impl<C, E> tower::Service<LambdaEvent<E>> for Handler<C>
+where
+    C: Chain<E> + 'static,
+    C::Response: Send + 'static,
+    E: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<E>) -> Self::Future {
+        let handler = self.clone();
+        Box::pin(async move { handler.invoke(event).await })
+    }
+}

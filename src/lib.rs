@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod builder;
+mod chain;
+mod error;
+mod handler;
+mod handler_fn;
+mod middleware;
+mod next;
+pub mod trace;
+
+pub use builder::{Assemble, HandlerBuilder, Identity, Stack};
+pub use chain::{Chain, FnHandler, Invoke, Rest, Wrap};
+pub use error::BuildError;
+pub use handler::Handler;
+pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
+pub use lambda_runtime::{Context, Error, LambdaEvent};
+pub use middleware::Middleware;
+pub use next::{Failure, Next, NextRun, Proceeded};
+
+#[doc(hidden)]
+pub use chain::DescribeChain;

@@ -1,0 +1,128 @@
+//! Whether a middleware is traced, decided at compile time where possible.
+//!
+//! Three inputs, in order of precedence: the builder's choice for one middleware
+//! ([`Traced`] / [`Untraced`], or [`Auto`] when it made none), the middleware's own
+//! [`TRACE_EXECUTION`](crate::Middleware::TRACE_EXECUTION), and
+//! `POWERTOOLS_TRACE_MIDDLEWARES`. The first two are types and constants; the third
+//! is read once when the handler is built, and each invocation picks one of two
+//! monomorphised chains ([`EnvOn`] / [`EnvOff`]) with a single branch. So whether a
+//! layer is traced is a constant in every layer's code, and an untraced layer carries
+//! no tracing code at all.
+
+/// The builder's choice for one middleware.
+///
+/// ```
+/// use lambda_middleware::trace::{Auto, TraceChoice, Traced, Untraced};
+///
+/// assert_eq!(Auto::CHOICE, None);
+/// assert_eq!(Traced::CHOICE, Some(true));
+/// assert_eq!(Untraced::CHOICE, Some(false));
+/// ```
+pub trait TraceChoice: Send + Sync + 'static {
+    /// `Some` when the builder decided, `None` to leave it to the middleware and the
+    /// environment.
+    const CHOICE: Option<bool>;
+}
+
+/// No choice made in the builder: the middleware's definition, then
+/// `POWERTOOLS_TRACE_MIDDLEWARES`, decide.
+///
+/// ```
+/// use lambda_middleware::trace::{Auto, TraceChoice};
+/// assert_eq!(Auto::CHOICE, None);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Auto;
+
+/// Traced, whatever the definition and the environment say
+/// ([`HandlerBuilder::traced`](crate::HandlerBuilder::traced)).
+///
+/// ```
+/// use lambda_middleware::trace::{TraceChoice, Traced};
+/// assert_eq!(Traced::CHOICE, Some(true));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traced;
+
+/// Not traced, whatever the definition and the environment say
+/// ([`HandlerBuilder::untraced`](crate::HandlerBuilder::untraced)).
+///
+/// ```
+/// use lambda_middleware::trace::{TraceChoice, Untraced};
+/// assert_eq!(Untraced::CHOICE, Some(false));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Untraced;
+
+impl TraceChoice for Auto {
+    const CHOICE: Option<bool> = None;
+}
+
+impl TraceChoice for Traced {
+    const CHOICE: Option<bool> = Some(true);
+}
+
+impl TraceChoice for Untraced {
+    const CHOICE: Option<bool> = Some(false);
+}
+
+/// What `POWERTOOLS_TRACE_MIDDLEWARES` said when the handler was built, as a type.
+///
+/// ```
+/// use lambda_middleware::trace::{EnvOff, EnvOn, EnvTrace};
+/// assert!(EnvOn::ON && !EnvOff::ON);
+/// ```
+pub trait EnvTrace: Send + Sync + 'static {
+    /// `true` when the environment asks to trace every middleware without a choice of its own.
+    const ON: bool;
+}
+
+/// `POWERTOOLS_TRACE_MIDDLEWARES` is true.
+///
+/// ```
+/// use lambda_middleware::trace::{EnvOn, EnvTrace};
+/// assert!(EnvOn::ON);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct EnvOn;
+
+/// `POWERTOOLS_TRACE_MIDDLEWARES` is false or unset.
+///
+/// ```
+/// use lambda_middleware::trace::{EnvOff, EnvTrace};
+/// assert!(!EnvOff::ON);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct EnvOff;
+
+impl EnvTrace for EnvOn {
+    const ON: bool = true;
+}
+
+impl EnvTrace for EnvOff {
+    const ON: bool = false;
+}
+
+/// Builder choice, then the middleware's definition, then the environment.
+pub(crate) const fn resolve(builder: Option<bool>, definition: Option<bool>, env: bool) -> bool {
+    match (builder, definition) {
+        (Some(choice), _) => choice,
+        (None, Some(choice)) => choice,
+        (None, None) => env,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn explicit_choices_beat_the_environment() {
+        assert!(resolve(Some(true), Some(false), false));
+        assert!(!resolve(Some(false), Some(true), true));
+        assert!(resolve(None, Some(true), false));
+        assert!(!resolve(None, Some(false), true));
+        assert!(resolve(None, None, true));
+        assert!(!resolve(None, None, false));
+    }
+}

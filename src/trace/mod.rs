@@ -1,0 +1,20 @@
+//! Tracing each middleware: `## <name>` spans, and what decides which middlewares get one.
+//!
+//! | variable | meaning | default |
+//! |----------|---------|---------|
+//! | `POWERTOOLS_TRACE_MIDDLEWARES` | trace every middleware that has no choice of its own (`1 y yes t true on` / `0 n no f false off`, any case; anything else is a [`BuildError`](crate::BuildError)) | off |
+//!
+//! A traced middleware runs inside a `tracing` span named `middleware` whose
+//! `otel.name` field is `## <name>` (so `tracing-opentelemetry` exports it under that
+//! name) and whose `middleware` field is the plain name. The span covers the whole
+//! middleware, inner layers and handler included, so traced middlewares nest like
+//! the chain. A failure sets `otel.status_code = "ERROR"`, `error = true`, the message
+//! and the error's type; an early response sets `early_response = true`.
+
+pub(crate) mod choice;
+mod env;
+pub(crate) mod span;
+
+pub use choice::{Auto, EnvOff, EnvOn, EnvTrace, TraceChoice, Traced, Untraced};
+pub use env::{TRACE_MIDDLEWARES_ENV, parse_bool_env, trace_middlewares_from_env};
+pub use span::MIDDLEWARE_SPAN;

@@ -1,0 +1,94 @@
+//! The `## <name>` span around a traced middleware.
+
+use std::fmt;
+
+use lambda_runtime::Error;
+use tracing::Span;
+use tracing::field::Empty;
+
+/// The span's name as `tracing` records it; the display name is in `otel.name`.
+pub const MIDDLEWARE_SPAN: &str = "middleware";
+
+/// Writes `## <name>` without allocating.
+struct DisplayName(&'static str);
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "## {}", self.0)
+    }
+}
+
+/// A new span for a traced middleware, or `None` when no subscriber wants it.
+pub(crate) fn middleware_span(name: &'static str) -> Option<Box<Span>> {
+    let span = tracing::info_span!(
+        MIDDLEWARE_SPAN,
+        otel.name = %DisplayName(name),
+        otel.kind = "internal",
+        middleware = name,
+        otel.status_code = Empty,
+        otel.status_message = Empty,
+        error = Empty,
+        error.type = Empty,
+        early_response = Empty,
+    );
+    if span.is_disabled() { None } else { Some(Box::new(span)) }
+}
+
+/// Marks the span with how the middleware ended: `Ok(early)` or the error.
+pub(crate) fn record_outcome(span: &Span, outcome: Result<bool, &Error>) {
+    match outcome {
+        Ok(early) => {
+            if early {
+                span.record("early_response", true);
+            }
+            span.record("otel.status_code", "OK");
+        }
+        Err(error) => {
+            span.record("otel.status_code", "ERROR");
+            span.record("otel.status_message", tracing::field::display(error));
+            span.record("error", true);
+            span.record("error.type", error_type(error.as_ref()));
+        }
+    }
+}
+
+/// The name of an error's type, as far as a `dyn Error` can tell: the leading
+/// identifier of its `Debug` output (`MyError`, `Custom`, …), or `Error` for errors
+/// made from a string.
+pub(crate) fn error_type(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    let debug = format!("{error:?}");
+    let ident: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    if ident.is_empty() || !ident.starts_with(|c: char| c.is_alphabetic()) {
+        "Error".to_owned()
+    } else {
+        ident
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("nope")]
+    struct NotFound {
+        #[allow(dead_code)]
+        id: u32,
+    }
+
+    #[test]
+    fn error_types_from_debug() {
+        let typed: Error = NotFound { id: 1 }.into();
+        assert_eq!(error_type(typed.as_ref()), "NotFound");
+        let text: Error = "boom".into();
+        assert_eq!(error_type(text.as_ref()), "Error");
+    }
+
+    #[test]
+    fn display_name_has_the_powertools_prefix() {
+        assert_eq!(DisplayName("obfuscate").to_string(), "## obfuscate");
+    }
+}
