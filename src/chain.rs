@@ -224,7 +224,10 @@ impl<M, I: DescribeChain, P, T> DescribeChain for Wrap<M, I, P, T> {
 }
 
 /// Whether one layer is traced in one mode, as a constant the compiler folds away.
-struct Decision<M, T, G, E, R>(PhantomData<fn() -> (M, T, G, E, R)>);
+struct Decision<M, T, G, E, R>(PhantomData<Types<M, T, G, E, R>>);
+
+/// The types a [`Decision`] is made from, held without owning any of them.
+type Types<M, T, G, E, R> = fn() -> (M, T, G, E, R);
 
 trait Decide {
     const TRACED: bool;

@@ -62,7 +62,7 @@ use crate::next::{Next, Proceeded};
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
-/// let handler = Handler::builder().middleware(RequestId).handler(handler);
+/// let handler = Handler::builder().middleware(RequestId).handler(handler)?;
 ///
 /// let mut context = Context::default();
 /// context.request_id = "abc-123".into();
@@ -109,7 +109,7 @@ use crate::next::{Next, Proceeded};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
 /// let handler = Handler::builder()
 ///     .middleware_with(MaxSize, MaxSizeParams::builder().bytes(8).build())
-///     .handler(|event: LambdaEvent<Value>| async move { Ok::<_, Error>(event.payload) });
+///     .handler(|event: LambdaEvent<Value>| async move { Ok::<_, Error>(event.payload) })?;
 ///
 /// let small = handler.invoke(LambdaEvent::new(json!([1]), Context::default())).await;
 /// assert_eq!(small?, json!([1]));

@@ -94,13 +94,13 @@ impl<'a, I> Next<'a, I> {
     ///         }
     ///     }
     /// }
-    /// # let handler = lambda_middleware::Handler::builder().middleware(Fallback)
-    /// #     .handler(|_: lambda_runtime::LambdaEvent<Value>| async { Err::<Value, Error>("boom".into()) });
-    /// # let out = futures_executor_block_on(handler.invoke(lambda_runtime::LambdaEvent::new(json!(1), Context::default())));
-    /// # assert_eq!(out.unwrap(), json!({ "ok": false }));
-    /// # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = lambda_middleware::Handler::builder()
+    ///     .middleware(Fallback)
+    ///     .handler(|_: lambda_runtime::LambdaEvent<Value>| async { Err::<Value, Error>("boom".into()) })?;
+    /// let response = handler.invoke(lambda_runtime::LambdaEvent::new(json!(1), Context::default())).await?;
+    /// assert_eq!(response, json!({ "ok": false }));
+    /// # Ok(()) }
     /// ```
     #[inline]
     pub fn run<E>(self, event: E) -> NextRun<impl Future<Output = Result<Proceeded<I::Response>, Error>>>
