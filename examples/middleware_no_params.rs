@@ -40,7 +40,9 @@ impl Middleware<Value, Value> for NormaliseHeaders {
 }
 
 async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
-    let customer = event.payload["headers"]["x-customer-id"].as_str().unwrap_or("anonymous");
+    let customer = event.payload["headers"]["x-customer-id"]
+        .as_str()
+        .unwrap_or("anonymous");
     Ok(json!({
         "statusCode": 200,
         "headers": { "content-type": "application/json" },

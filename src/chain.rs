@@ -24,6 +24,7 @@ use crate::trace::span as trace_span;
 
 mod sealed {
     pub trait Sealed {}
+    pub trait SameParams<T> {}
 }
 
 /// The rest of a chain, as a middleware sees it through [`Next`].
@@ -168,9 +169,9 @@ impl<M, I, P, T> sealed::Sealed for Wrap<M, I, P, T> {}
 
 impl<E, M, I, P, T> Chain<E> for Wrap<M, I, P, T>
 where
+    P: ParamsOf<<M as Middleware<E, I::Response>>::Params> + Send + Sync,
     M: Middleware<E, I::Response, Params = P>,
     I: Chain<E>,
-    P: Send + Sync,
     T: TraceChoice,
 {
     type Response = I::Response;
@@ -192,6 +193,22 @@ where
         WrapFuture::<_, Decision<M, T, G, E, I::Response>>::new(future, || self.middleware.name())
     }
 }
+
+/// `P` is what the middleware takes, `T`: only `T: ParamsOf<T>` exists.
+///
+/// It says no more than `Middleware::Params = P`, but a bound on it fails with a message
+/// that points at `.middleware_with` when a middleware that takes params was added with
+/// `.middleware` (so was given `()`), or was given another middleware's params.
+#[diagnostic::on_unimplemented(
+    message = "this middleware takes params of type `{T}`, but it was given `{Self}`",
+    label = "a middleware in this chain was added with the wrong params",
+    note = "add a middleware that takes params with `.middleware_with(middleware, params)`, where `params` is its `Middleware::Params`; `.middleware(middleware)` is for middlewares with `type Params = ()`"
+)]
+pub trait ParamsOf<T>: sealed::SameParams<T> {}
+
+impl<T> sealed::SameParams<T> for T {}
+
+impl<T> ParamsOf<T> for T {}
 
 /// Chains of ten middlewares are unreadable as nested generics, so a `Wrap` prints as
 /// the flat list of its middlewares' names in the order they run, ending with the

@@ -6,6 +6,9 @@ mod chain;
 mod error;
 mod handler;
 mod handler_fn;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod local;
 mod middleware;
 mod next;
 pub mod trace;
@@ -18,6 +21,7 @@ pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
 pub use lambda_runtime::{Context, Error, LambdaEvent};
 pub use middleware::Middleware;
 pub use next::{Failure, Next, NextRun, Proceeded};
+pub use trace::Tracer;
 
 #[doc(hidden)]
 pub use chain::DescribeChain;

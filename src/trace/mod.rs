@@ -10,11 +10,26 @@
 //! middleware, inner layers and handler included, so traced middlewares nest like
 //! the chain. A failure sets `otel.status_code = "ERROR"`, `error = true`, the message
 //! and the error's type; an early response sets `early_response = true`.
+//!
+//! Inside an invocation, a [`Tracer`] adds X-Ray style annotations and metadata to
+//! the current span. With the `xray` feature, [`xray::XrayLayer`] sends the spans to
+//! the X-Ray daemon as subsegments; with `tracing-opentelemetry` they reach any
+//! OpenTelemetry backend under their `## name` (and the `opentelemetry` feature makes
+//! annotations span attributes there).
 
 pub(crate) mod choice;
 mod env;
 pub(crate) mod span;
+mod tracer;
+#[cfg(feature = "xray")]
+pub mod xray;
 
 pub use choice::{Auto, EnvOff, EnvOn, EnvTrace, TraceChoice, Traced, Untraced};
 pub use env::{TRACE_MIDDLEWARES_ENV, parse_bool_env, trace_middlewares_from_env};
 pub use span::MIDDLEWARE_SPAN;
+#[doc(hidden)]
+pub use tracer::Annotation;
+pub use tracer::{
+    ANNOTATION_TARGET, AnnotationValue, DEFAULT_NAMESPACE, METADATA_TARGET, SERVICE_NAME_ENV, Tracer,
+    is_valid_annotation_key,
+};

@@ -26,7 +26,7 @@ pub(crate) fn middleware_span(name: &'static str) -> Option<Box<Span>> {
         otel.kind = "internal",
         middleware = name,
         otel.status_code = Empty,
-        otel.status_message = Empty,
+        otel.status_description = Empty,
         error = Empty,
         error.type = Empty,
         early_response = Empty,
@@ -44,8 +44,10 @@ pub(crate) fn record_outcome(span: &Span, outcome: Result<bool, &Error>) {
             span.record("otel.status_code", "OK");
         }
         Err(error) => {
+            // Code first, then description: `tracing-opentelemetry` turns each into a
+            // status, and the later one, `Error` with the message, must win.
             span.record("otel.status_code", "ERROR");
-            span.record("otel.status_message", tracing::field::display(error));
+            span.record("otel.status_description", tracing::field::display(error));
             span.record("error", true);
             span.record("error.type", error_type(error.as_ref()));
         }

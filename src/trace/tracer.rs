@@ -21,7 +21,6 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// The variable that names the service; it is the default metadata namespace.
 pub const SERVICE_NAME_ENV: &str = "POWERTOOLS_SERVICE_NAME";
@@ -169,7 +168,11 @@ impl Tracer {
         }
         if let Annotation::Float(float) = value {
             if !float.is_finite() {
-                tracing::warn!(key, value = float, "annotation dropped: a float annotation must be finite");
+                tracing::warn!(
+                    key,
+                    value = float,
+                    "annotation dropped: a float annotation must be finite"
+                );
                 return;
             }
         }
@@ -293,7 +296,8 @@ pub enum Annotation {
 
 impl Annotation {
     #[cfg(feature = "xray")]
-    pub(crate) fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
         match self {
             Annotation::String(value) => Value::from(value.as_str()),
             Annotation::Int(value) => Value::from(*value),

@@ -77,11 +77,20 @@ mod tests {
 
     #[test]
     fn malformed_addresses_give_no_daemon() {
-        for address in ["", "nonsense", "127.0.0.1", "127.0.0.1:99999", "tcp:127.0.0.1:2000", "a b c"] {
+        for address in [
+            "",
+            "nonsense",
+            "127.0.0.1",
+            "127.0.0.1:99999",
+            "tcp:127.0.0.1:2000",
+            "a b c",
+        ] {
             assert!(Daemon::connect(address).is_none(), "{address}");
         }
         assert_eq!(
-            Daemon::connect("udp:127.0.0.1:2000 tcp:127.0.0.1:2000").unwrap().address(),
+            Daemon::connect("udp:127.0.0.1:2000 tcp:127.0.0.1:2000")
+                .unwrap()
+                .address(),
             "127.0.0.1:2000".parse().unwrap()
         );
     }

@@ -86,7 +86,7 @@ pub(crate) fn epoch_seconds(time: SystemTime) -> f64 {
     since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
 }
 
-/// How a span failed, from its `error`, `otel.status_code`, `otel.status_message`
+/// How a span failed, from its `error`, `otel.status_code`, `otel.status_description`
 /// and `error.type` fields.
 #[derive(Debug, Default)]
 pub(crate) struct Failure {
@@ -271,7 +271,9 @@ mod tests {
 
         let mut segment = subsegment();
         for i in 0..100 {
-            segment.annotations.insert(format!("a{i}"), Value::String("é".repeat(5_000)));
+            segment
+                .annotations
+                .insert(format!("a{i}"), Value::String("é".repeat(5_000)));
         }
         segment.failure = Failure {
             failed: true,

@@ -145,7 +145,8 @@ mod tests {
 
     #[test]
     fn parts_in_any_order_and_unknown_parts_ignored() {
-        let header = TraceHeader::parse(&format!("Sampled=1;Lineage=a:1;Parent=53995c3f42cd8ad8; Root={ROOT}")).unwrap();
+        let header =
+            TraceHeader::parse(&format!("Sampled=1;Lineage=a:1;Parent=53995c3f42cd8ad8; Root={ROOT}")).unwrap();
         assert_eq!(header.trace_id(), ROOT);
         assert!(header.sampled());
     }

@@ -1,0 +1,138 @@
+//! tower, written by hand the zero-cost way: a `Layer`, a `Service` and a named
+//! future per middleware, nothing boxed.
+//!
+//! The request is `(event, &Context)`, the same borrowed context the other variants
+//! get.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_middleware::{Context, Error};
+use tower::{Layer, Service};
+
+use super::{Workload, poll_once, step};
+
+/// The handler as a service: calls an `async fn(P, &Context)`.
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerService<F>(pub F);
+
+impl<'a, P, F, Fut> Service<(P, &'a Context)> for HandlerService<F>
+where
+    F: FnMut(P, &'a Context) -> Fut,
+    Fut: Future<Output = Result<P, Error>>,
+{
+    type Response = P;
+    type Error = Error;
+    type Future = Fut;
+
+    #[inline]
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    #[inline]
+    fn call(&mut self, (event, ctx): (P, &'a Context)) -> Fut {
+        (self.0)(event, ctx)
+    }
+}
+
+/// The middleware's `Layer`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepLayer;
+
+impl<S> Layer<S> for StepLayer {
+    type Service = StepService<S>;
+
+    fn layer(&self, inner: S) -> StepService<S> {
+        StepService { inner }
+    }
+}
+
+/// The middleware's `Service`: the before-step in `call`, the after-step in its future.
+#[derive(Debug, Clone, Copy)]
+pub struct StepService<S> {
+    inner: S,
+}
+
+impl<'a, P, S> Service<(P, &'a Context)> for StepService<S>
+where
+    S: Service<(P, &'a Context), Response = P, Error = Error>,
+{
+    type Response = P;
+    type Error = Error;
+    type Future = StepFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    #[inline]
+    fn call(&mut self, (mut event, ctx): (P, &'a Context)) -> StepFuture<S::Future> {
+        step(&mut event);
+        StepFuture {
+            inner: self.inner.call((event, ctx)),
+        }
+    }
+}
+
+/// The inner service's future, then the after-step.
+pub struct StepFuture<F> {
+    inner: F,
+}
+
+impl<F, P> Future for StepFuture<F>
+where
+    F: Future<Output = Result<P, Error>>,
+{
+    type Output = Result<P, Error>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned: never moved out, no `Drop` impl.
+        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
+        match inner.poll(cx) {
+            Poll::Ready(Ok(mut response)) => {
+                step(&mut response);
+                Poll::Ready(Ok(response))
+            }
+            other => other,
+        }
+    }
+}
+
+/// A tower service stack as a workload: `poll_ready`, then `call`, as tower's
+/// contract asks.
+pub struct Tower<S>(pub S);
+
+impl<P, S> Workload<P> for Tower<S>
+where
+    S: for<'a> Service<(P, &'a Context), Response = P, Error = Error>,
+{
+    #[inline]
+    fn invoke(&mut self, payload: P, ctx: &Context) -> P {
+        poll_once(std::future::poll_fn(|cx| self.0.poll_ready(cx))).expect("always ready");
+        poll_once(self.0.call((payload, ctx))).expect("the chain does not fail")
+    }
+}
+
+/// `tower_named_chain!(P; x x x)`: three `StepLayer`s around `echo`, with `ServiceBuilder`.
+macro_rules! tower_named_chain {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::tower_named::Tower(
+            tower::ServiceBuilder::new()
+                $(.layer($crate::workload::tower_named::one!($x)))*
+                .service($crate::workload::tower_named::HandlerService($crate::workload::echo::<$p>)),
+        )
+    };
+}
+
+/// One `StepLayer` per token.
+macro_rules! one {
+    ($x:ident) => {
+        $crate::workload::tower_named::StepLayer
+    };
+}
+
+pub(crate) use {one, tower_named_chain};

@@ -1,0 +1,343 @@
+//! [`XrayLayer`]: spans in, subsegments out.
+
+use std::any::TypeId;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use serde_json::Value;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Dispatch, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, Daemon};
+use super::document::{FIELDS_NAMESPACE, Failure, Subsegment, epoch_seconds};
+use super::header::{TRACE_HEADER_ENV, TraceHeader};
+use crate::trace::span::MIDDLEWARE_SPAN;
+
+/// A [`tracing_subscriber::Layer`] that sends spans to the AWS X-Ray daemon as
+/// subsegments: every traced middleware's `## name` span, and every span opened
+/// inside an invocation (your own `info_span!`s in a handler included).
+///
+/// Each span, when it closes, becomes one UDP datagram
+/// `{"format": "json", "version": 1}\n<subsegment>` to the daemon. The socket is
+/// non-blocking and errors are ignored: a daemon that is down, an address that does
+/// not resolve or a full socket buffer never slows, fails or panics an invocation.
+/// See the [module docs](crate::trace::xray) for where the trace comes from and what
+/// a document holds.
+///
+/// # Example
+///
+/// ```no_run
+/// use lambda_middleware::trace::xray::XrayLayer;
+/// use tracing_subscriber::layer::SubscriberExt;
+/// use tracing_subscriber::util::SubscriberInitExt;
+///
+/// tracing_subscriber::registry()
+///     .with(XrayLayer::from_env())
+///     .init();
+/// ```
+pub struct XrayLayer {
+    daemon: Option<Daemon>,
+    /// Set in `on_layer`, when the subscriber type is known; see `downcast_raw`.
+    with_subsegment: WithSubsegment,
+}
+
+impl XrayLayer {
+    /// A layer that sends to `AWS_XRAY_DAEMON_ADDRESS` (`127.0.0.1:2000` when unset),
+    /// resolved once, now.
+    ///
+    /// It never fails: with an address that cannot be used, the layer sends nothing
+    /// ([`daemon_address`](XrayLayer::daemon_address) is `None`).
+    ///
+    /// ```
+    /// use lambda_middleware::trace::xray::XrayLayer;
+    ///
+    /// // Unset in doctests: the default address.
+    /// let layer = XrayLayer::from_env();
+    /// assert_eq!(layer.daemon_address(), Some("127.0.0.1:2000".parse().unwrap()));
+    /// ```
+    pub fn from_env() -> Self {
+        match std::env::var(DAEMON_ADDRESS_ENV) {
+            Ok(address) if !address.trim().is_empty() => XrayLayer::with_daemon_address(&address),
+            _ => XrayLayer::with_daemon_address(DEFAULT_DAEMON_ADDRESS),
+        }
+    }
+
+    /// A layer that sends to `address`: `host:port` or `tcp:host:port udp:host:port`
+    /// (see [`udp_daemon_address`](super::udp_daemon_address)), resolved once, now.
+    ///
+    /// ```
+    /// use lambda_middleware::trace::xray::XrayLayer;
+    ///
+    /// let layer = XrayLayer::with_daemon_address("tcp:127.0.0.1:3000 udp:127.0.0.1:3001");
+    /// assert_eq!(layer.daemon_address(), Some("127.0.0.1:3001".parse().unwrap()));
+    /// assert_eq!(XrayLayer::with_daemon_address("not an address").daemon_address(), None);
+    /// ```
+    pub fn with_daemon_address(address: &str) -> Self {
+        XrayLayer {
+            daemon: Daemon::connect(address),
+            with_subsegment: WithSubsegment(|_, _, _| {}),
+        }
+    }
+
+    /// Where documents go; `None` when the address could not be used, and nothing is sent.
+    ///
+    /// ```
+    /// use lambda_middleware::trace::xray::XrayLayer;
+    /// assert!(XrayLayer::with_daemon_address("127.0.0.1:2000").daemon_address().is_some());
+    /// ```
+    pub fn daemon_address(&self) -> Option<SocketAddr> {
+        self.daemon.as_ref().map(Daemon::address)
+    }
+}
+
+impl fmt::Debug for XrayLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XrayLayer")
+            .field("daemon", &self.daemon_address())
+            .finish()
+    }
+}
+
+/// What the layer keeps in a span's extensions.
+enum Node {
+    /// A span that carries the invocation's trace header (`lambda_runtime`'s
+    /// `Lambda runtime invoke`): Lambda's own function segment, not sent.
+    Invocation { trace_id: String, parent_id: u64 },
+    /// A span sent as a subsegment when it closes.
+    Subsegment(Box<Subsegment>),
+    /// Inside an invocation that is not sampled: nothing below it is sent.
+    Unsampled,
+}
+
+impl Node {
+    fn from_header(header: &str) -> Node {
+        match TraceHeader::parse(header) {
+            Some(header) if header.sampled() => Node::Invocation {
+                trace_id: header.trace_id().to_owned(),
+                parent_id: header.parent_id(),
+            },
+            _ => Node::Unsampled,
+        }
+    }
+}
+
+/// Finds the subsegment of a span (or of its nearest ancestor that has one) through
+/// the subscriber: how a [`Tracer`](crate::Tracer) reaches the layer.
+#[derive(Clone, Copy)]
+struct WithSubsegment(fn(&Dispatch, &Id, &mut dyn FnMut(&mut Subsegment)));
+
+fn with_subsegment<S>(dispatch: &Dispatch, id: &Id, f: &mut dyn FnMut(&mut Subsegment))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(span) = dispatch.downcast_ref::<S>().and_then(|subscriber| subscriber.span(id)) else {
+        return;
+    };
+    for span in span.scope() {
+        let mut extensions = span.extensions_mut();
+        match extensions.get_mut::<Node>() {
+            Some(Node::Subsegment(subsegment)) => return f(subsegment),
+            // Lambda's segment cannot be changed from here, and unsampled traces are not sent.
+            Some(Node::Invocation { .. } | Node::Unsampled) => return,
+            None => {}
+        }
+    }
+}
+
+/// Runs `f` on the subsegment of the current span, when the current subscriber has
+/// an [`XrayLayer`] and the span (or an ancestor) is a subsegment.
+pub(crate) fn with_current_subsegment(f: impl FnOnce(&mut Subsegment)) {
+    let mut f = Some(f);
+    tracing::Span::current().with_subscriber(|(id, dispatch)| {
+        if let Some(with) = dispatch.downcast_ref::<WithSubsegment>() {
+            (with.0)(dispatch, id, &mut |subsegment| {
+                if let Some(f) = f.take() {
+                    f(subsegment);
+                }
+            });
+        }
+    });
+}
+
+fn is_middleware_span(metadata: &Metadata<'_>) -> bool {
+    metadata.name() == MIDDLEWARE_SPAN && metadata.target().starts_with("lambda_middleware")
+}
+
+impl<S> Layer<S> for XrayLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_layer(&mut self, _: &mut S) {
+        self.with_subsegment = WithSubsegment(with_subsegment::<S>);
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if self.daemon.is_none() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+
+        let node = if let Some(header) = &fields.trace_header {
+            Some(Node::from_header(header))
+        } else {
+            let inherited = span
+                .parent()
+                .and_then(|parent| match parent.extensions().get::<Node>()? {
+                    Node::Invocation { trace_id, parent_id } => Some(Some((trace_id.clone(), *parent_id))),
+                    Node::Subsegment(parent) => Some(Some((parent.trace_id.clone(), parent.id))),
+                    Node::Unsampled => Some(None),
+                });
+            let inherited = match inherited {
+                Some(inherited) => Some(inherited),
+                // A middleware outside any trace: the one-at-a-time runtime (and a
+                // local run) put the invocation's header in the environment.
+                None if is_middleware_span(attrs.metadata()) => Some(
+                    std::env::var(TRACE_HEADER_ENV)
+                        .ok()
+                        .and_then(|header| TraceHeader::parse(&header))
+                        .filter(TraceHeader::sampled)
+                        .map(|header| (header.trace_id().to_owned(), header.parent_id())),
+                ),
+                None => None,
+            };
+            inherited.map(|trace| match trace {
+                Some((trace_id, parent_id)) => {
+                    let mut subsegment = Subsegment::new(trace_id, parent_id, attrs.metadata().name().to_owned());
+                    fields.apply(&mut subsegment);
+                    Node::Subsegment(Box::new(subsegment))
+                }
+                None => Node::Unsampled,
+            })
+        };
+        if let Some(node) = node {
+            span.extensions_mut().insert(node);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(Node::Subsegment(subsegment)) = extensions.get_mut::<Node>() {
+            let mut fields = Fields::default();
+            values.record(&mut fields);
+            fields.apply(subsegment);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let (Some(daemon), Some(span)) = (&self.daemon, ctx.span(&id)) else {
+            return;
+        };
+        let Some(Node::Subsegment(subsegment)) = span.extensions_mut().remove::<Node>() else {
+            return;
+        };
+        if let Some(datagram) = subsegment.datagram(epoch_seconds(SystemTime::now())) {
+            // Fire and forget: a lost document must never cost the invocation anything.
+            let _ = daemon.send(&datagram);
+        }
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<WithSubsegment>() {
+            Some(&self.with_subsegment as *const WithSubsegment as *const ())
+        } else {
+            None
+        }
+    }
+}
+
+/// A span's fields, sorted into what X-Ray has a place for and the rest.
+#[derive(Default)]
+struct Fields {
+    trace_header: Option<String>,
+    name: Option<String>,
+    failure: Failure,
+    early_response: bool,
+    other: Vec<(&'static str, Value)>,
+}
+
+impl Fields {
+    fn apply(self, subsegment: &mut Subsegment) {
+        if let Some(name) = self.name {
+            subsegment.name = name;
+        }
+        subsegment.failure.failed |= self.failure.failed;
+        if self.failure.message.is_some() {
+            subsegment.failure.message = self.failure.message;
+        }
+        if self.failure.kind.is_some() {
+            subsegment.failure.kind = self.failure.kind;
+        }
+        if self.early_response {
+            subsegment.annotations.insert("early_response".into(), true.into());
+        }
+        for (key, value) in self.other {
+            subsegment.put_metadata(FIELDS_NAMESPACE, key, value);
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "xrayTraceId" | "xray_trace_id" => self.trace_header = Some(value.to_owned()),
+            "otel.name" => self.name = Some(value.to_owned()),
+            "otel.status_code" => self.failure.failed |= value.eq_ignore_ascii_case("error"),
+            "otel.status_description" | "otel.status_message" => self.failure.message = Some(value.to_owned()),
+            "error.type" => self.failure.kind = Some(value.to_owned()),
+            "otel.kind" => {}
+            "error" => {
+                self.failure.failed = true;
+                self.failure.message.get_or_insert_with(|| value.to_owned());
+            }
+            name => self.other.push((name, value.into())),
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        match field.name() {
+            "error" => self.failure.failed |= value,
+            "early_response" => self.early_response |= value,
+            name => self.other.push((name, value.into())),
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.other.push((field.name(), value.into()));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.other.push((field.name(), value.into()));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.other.push((field.name(), value.into()));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        match field.name() {
+            "error" => {
+                self.failure.failed = true;
+                self.failure.message.get_or_insert_with(|| value.to_string());
+            }
+            name => self.other.push((name, value.to_string().into())),
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+}

@@ -1,0 +1,109 @@
+//! A chain of 64 middlewares, which needs a raised `recursion_limit`.
+//!
+//! Without the attribute below, rustc stops with `error: queries overflow the depth
+//! limit!` and the advice "consider increasing the recursion limit by adding a
+//! `#![recursion_limit = "256"]` attribute to your crate"; with 256 it asks for 512. The
+//! attribute goes at the top of the crate that builds and awaits the chain (a binary's
+//! `main.rs`; here, this test file).
+//!
+//! Measured with rustc 1.95 (each layer adds about seven levels to the query that
+//! computes the layout of the future that awaits the chain, so the numbers below move
+//! by a few when the code around the chain changes):
+//!
+//! - with the default limit (128), 16 layers compile through every entry point —
+//!   `Handler::invoke` with an owning handler, and `tower::Service::call`, which is
+//!   what `lambda_runtime::run` uses, both fail at 17 (`tests/depth_16.rs`);
+//!   `Handler::invoke_with` with a borrowing handler goes to 18;
+//! - 64 layers need a limit of at least 453 for this file as a whole, and up to 458
+//!   for one of its tests alone (`Service::call`), so 256 is not enough: 512 is the
+//!   limit to use.
+#![recursion_limit = "512"]
+
+use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_runtime::LambdaEvent;
+
+/// Adds 1 to the event on the way in and `N` to the response on the way out; 64 distinct
+/// types, as a real chain has.
+struct Layer<const N: u64>;
+
+impl<const N: u64> Middleware<u64, u64> for Layer<N> {
+    type Params = ();
+
+    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+    where
+        I: Invoke<u64, Response = u64>,
+    {
+        let response = next.run(event + 1).await?;
+        Ok(response.map(|response| response + N))
+    }
+}
+
+/// `Handler::builder().middleware(Layer::<0>)….middleware(Layer::<63>)`: one
+/// `.middleware(..)` call per number, written out by the macro without recursion (so
+/// the macro adds nothing to the depth the compiler sees).
+macro_rules! layers {
+    ($($n:literal)*) => {
+        Handler::builder() $(.middleware(Layer::<$n>))*
+    };
+}
+
+macro_rules! sixty_four_layers {
+    () => {
+        layers!(
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63
+        )
+    };
+}
+
+async fn borrowing(event: u64, ctx: &Context) -> Result<u64, Error> {
+    Ok(event * 1000 + ctx.deadline)
+}
+
+async fn owning(event: LambdaEvent<u64>) -> Result<u64, Error> {
+    Ok(event.payload * 1000 + event.context.deadline)
+}
+
+/// Every layer added 1 on the way in, and 0 + 1 + … + 63 = 2016 on the way out.
+const fn expected(payload: u64, deadline: u64) -> u64 {
+    (payload + 64) * 1000 + deadline + 2016
+}
+
+fn context() -> Context {
+    let mut context = Context::default();
+    context.deadline = 9;
+    context
+}
+
+#[tokio::test]
+async fn sixty_four_layers_with_a_borrowing_handler() {
+    let handler = sixty_four_layers!().handler(borrowing).unwrap();
+    assert_eq!(format!("{handler:?}").matches("Layer").count(), 64);
+
+    assert_eq!(handler.invoke_with(5, &context()).await.unwrap(), expected(5, 9));
+}
+
+#[tokio::test]
+async fn sixty_four_layers_with_an_owning_handler() {
+    let handler = sixty_four_layers!().handler(owning).unwrap();
+
+    let response = handler.invoke(LambdaEvent::new(5, context())).await.unwrap();
+    assert_eq!(response, expected(5, 9));
+}
+
+#[tokio::test]
+async fn sixty_four_layers_as_the_runtime_runs_them() {
+    use tower::Service;
+
+    // `lambda_runtime::run` needs a `Service` with a `Send` future; spawning the call on
+    // the runtime checks that too.
+    let mut handler = sixty_four_layers!().handler(borrowing).unwrap();
+    let future = handler.call(LambdaEvent::new(5, context()));
+    let response = tokio::spawn(future).await.unwrap().unwrap();
+    assert_eq!(response, expected(5, 9));
+
+    if false {
+        // Type-checks the chain against the runtime's own bounds; never runs here.
+        let _ = lambda_runtime::run(handler).await;
+    }
+}

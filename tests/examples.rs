@@ -1,0 +1,387 @@
+//! End to end: every example that has sample events runs three ways, and each answer
+//! must match its expected output.
+//!
+//! | run | how | needs |
+//! |-----|-----|-------|
+//! | locally | the example binary on its own, printing its response to the bundled event | nothing |
+//! | under the runtime | the binary with `AWS_LAMBDA_RUNTIME_API` pointing at a loopback Runtime API (`support::runtime_api`) | nothing |
+//! | under `cargo lambda` | `cargo lambda watch --only-lambda-apis` as the emulator, the binary pointed at it, `cargo lambda invoke --data-file` | `cargo-lambda` on `PATH` (`pip install cargo-lambda==1.9.2`); skipped with a printed reason otherwise |
+//!
+//! # Events and expected outputs
+//!
+//! `examples/events/NAME.json` is the event the example `NAME` runs on by itself, and
+//! `examples/expected/NAME.json` the response it must give. More cases for the same
+//! example are `NAME.CASE.json` in both folders; only the runtime runs use those. In an
+//! expected file the string `"<any>"` matches any value, for what differs on every run
+//! (request ids, timings). An event without an expected file is not run.
+//!
+//! # Why `cargo lambda watch --only-lambda-apis`
+//!
+//! `cargo lambda watch` refuses a package without a `[[bin]]` target, even with
+//! `--example`, and this crate is a library. With `--only-lambda-apis` it serves only
+//! the Runtime API and starts nothing, so it is run from a throwaway package (a
+//! `Cargo.toml` and an empty `main.rs` in a temporary directory), and the examples,
+//! built by `cargo build --examples` into this build's target directory, are started
+//! against it with `AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:PORT/.rt` — which is what
+//! `cargo lambda watch` itself does for a bin target.
+//!
+//! Every process is started in its own process group and killed when its guard drops,
+//! on success and on failure; every wait is bounded.
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::process::{Running, run_bounded};
+use support::runtime_api::{PAST_DEADLINE_MS, Queued, RuntimeApi};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Building every example from a cold cache on a 2-core machine takes minutes.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(25 * 60);
+/// One run, one invocation, one emulator start: seconds at most.
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The string that matches any value in an expected output.
+const ANY: &str = "<any>";
+
+/// One sample event of an example, and what the example must answer.
+#[derive(Debug)]
+struct Case {
+    /// `None` for `NAME.json`, `Some("CASE")` for `NAME.CASE.json`.
+    name: Option<String>,
+    event: PathBuf,
+    expected: Value,
+}
+
+impl Case {
+    fn label(&self, example: &str) -> String {
+        match &self.name {
+            Some(case) => format!("{example}.{case}"),
+            None => example.to_owned(),
+        }
+    }
+}
+
+/// The examples that have events, by name, with their cases (the bundled one first).
+fn examples_with_events() -> &'static BTreeMap<String, Vec<Case>> {
+    static EXAMPLES: OnceLock<BTreeMap<String, Vec<Case>>> = OnceLock::new();
+    EXAMPLES.get_or_init(find_examples_with_events)
+}
+
+fn find_examples_with_events() -> BTreeMap<String, Vec<Case>> {
+    let events = Path::new(MANIFEST_DIR).join("examples/events");
+    let expected = Path::new(MANIFEST_DIR).join("examples/expected");
+    let mut examples: BTreeMap<String, Vec<Case>> = BTreeMap::new();
+    for entry in std::fs::read_dir(&events).expect("examples/events exists") {
+        let path = entry.expect("a directory entry").path();
+        let Some(stem) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let expected_path = expected.join(format!("{stem}.json"));
+        if !expected_path.exists() {
+            note(&format!("examples/events/{stem}.json has no expected output; not run"));
+            continue;
+        }
+        let expected_text = std::fs::read_to_string(&expected_path).expect("readable expected output");
+        let expected = serde_json::from_str(&expected_text)
+            .unwrap_or_else(|error| panic!("{} is not JSON: {error}", expected_path.display()));
+        let (example, case) = match stem.split_once('.') {
+            Some((example, case)) => (example, Some(case.to_owned())),
+            None => (stem, None),
+        };
+        examples.entry(example.to_owned()).or_default().push(Case {
+            name: case,
+            event: path.clone(),
+            expected,
+        });
+    }
+    for cases in examples.values_mut() {
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    examples
+}
+
+/// Prints past the test harness's output capture: a skipped step must be visible in
+/// `cargo test`'s output, not only when a test fails.
+fn note(message: &str) {
+    let _ = writeln!(std::io::stderr(), "note: {message}");
+}
+
+/// The example binaries, built once for all the tests of this file, by name.
+fn example_binaries() -> &'static HashMap<String, PathBuf> {
+    static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut command = Command::new(cargo);
+        command
+            .args([
+                "build",
+                "--examples",
+                "--message-format=json-render-diagnostics",
+                "--manifest-path",
+            ])
+            .arg(Path::new(MANIFEST_DIR).join("Cargo.toml"));
+        // The examples that need a feature build when this test was built with it;
+        // `cargo test --all-features` (CI) then finds them already built.
+        if cfg!(feature = "http") {
+            command.arg("--all-features");
+        }
+        let (status, stdout, stderr) = run_bounded("cargo build --examples", command, BUILD_TIMEOUT);
+        assert!(status.success(), "cargo build --examples failed:\n{stderr}");
+        let mut binaries = HashMap::new();
+        for line in stdout.lines() {
+            let Ok(message) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let is_example = message["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"));
+            if message["reason"] != "compiler-artifact" || !is_example {
+                continue;
+            }
+            if let (Some(name), Some(path)) = (message["target"]["name"].as_str(), message["executable"].as_str()) {
+                binaries.insert(name.to_owned(), PathBuf::from(path));
+            }
+        }
+        binaries
+    })
+}
+
+/// The binary of an example, or `None` (with a note) when it was not built — an
+/// example whose `required-features` this build does not have.
+fn binary(example: &str) -> Option<&'static Path> {
+    let binary = example_binaries().get(example).map(PathBuf::as_path);
+    if binary.is_none() {
+        note(&format!(
+            "example {example} was not built (it needs a feature this test build lacks; `cargo test --all-features` runs it)"
+        ));
+    }
+    binary
+}
+
+/// Checks `actual` against `expected`, where `"<any>"` matches anything; on a
+/// mismatch, the message shows where, and both documents.
+fn assert_matches(label: &str, expected: &Value, actual: &Value) {
+    if let Err(path) = matches(expected, actual, "$") {
+        panic!(
+            "{label}: the response differs from the expected output at {path}\n\
+             expected:\n{}\nactual:\n{}",
+            serde_json::to_string_pretty(expected).unwrap(),
+            serde_json::to_string_pretty(actual).unwrap()
+        );
+    }
+}
+
+fn matches(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
+    match (expected, actual) {
+        (Value::String(any), _) if any == ANY => Ok(()),
+        (Value::Object(expected), Value::Object(actual)) => {
+            for key in expected.keys().chain(actual.keys()) {
+                let (Some(e), Some(a)) = (expected.get(key), actual.get(key)) else {
+                    return Err(format!("{path}.{key} (present in only one of them)"));
+                };
+                matches(e, a, &format!("{path}.{key}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(expected), Value::Array(actual)) if expected.len() == actual.len() => expected
+            .iter()
+            .zip(actual)
+            .enumerate()
+            .try_for_each(|(i, (e, a))| matches(e, a, &format!("{path}[{i}]"))),
+        _ if expected == actual => Ok(()),
+        _ => Err(path.to_owned()),
+    }
+}
+
+/// The environment of a function process, cleared of anything that would change
+/// what the example does.
+fn function_command(binary: &Path) -> Command {
+    let mut command = Command::new(binary);
+    for variable in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_MAX_CONCURRENCY",
+        "POWERTOOLS_TRACE_MIDDLEWARES",
+        "_X_AMZN_TRACE_ID",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+#[test]
+fn each_example_answers_its_bundled_event_when_run_locally() {
+    for (example, cases) in examples_with_events() {
+        let Some(bundled) = cases.iter().find(|case| case.name.is_none()) else {
+            continue;
+        };
+        let Some(binary) = binary(example) else { continue };
+        let (status, stdout, stderr) = run_bounded(example, function_command(binary), STEP_TIMEOUT);
+        assert!(status.success(), "{example} failed ({status}):\n{stdout}\n{stderr}");
+        // The response is the first JSON document printed; some examples print more
+        // after it (the quickstart's waterfall).
+        let response = serde_json::Deserializer::from_str(&stdout)
+            .into_iter::<Value>()
+            .next()
+            .unwrap_or_else(|| panic!("{example} printed no JSON:\n{stdout}"))
+            .unwrap_or_else(|error| panic!("{example} printed no JSON ({error}):\n{stdout}"));
+        assert_matches(example, &bundled.expected, &response);
+    }
+}
+
+#[test]
+fn each_example_answers_every_event_under_the_lambda_runtime() {
+    for (example, cases) in examples_with_events() {
+        let Some(binary) = binary(example) else { continue };
+        let api = RuntimeApi::start();
+        for (n, case) in cases.iter().enumerate() {
+            let event = std::fs::read_to_string(&case.event).expect("readable event");
+            // `cargo lambda`'s deadline: far in the past, and never a reason to fail.
+            api.queue(Queued::raw(format!("{}-{n}", case.label(example)), &event).deadline_ms(PAST_DEADLINE_MS));
+        }
+        let mut command = function_command(binary);
+        api.lambda_env(&mut command);
+        let mut function = Running::spawn(example, command);
+        api.wait_for_posts(cases.len(), STEP_TIMEOUT, &mut function);
+        let posts = api.posts_by_request_id();
+        for (n, case) in cases.iter().enumerate() {
+            let label = case.label(example);
+            assert_matches(&label, &case.expected, &posts[&format!("{label}-{n}")].response());
+        }
+    }
+}
+
+#[test]
+fn each_example_answers_every_event_under_cargo_lambda() {
+    let cargo_lambda = match Command::new("cargo-lambda").args(["lambda", "--version"]).output() {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        _ => {
+            note(
+                "skipping the cargo lambda end-to-end runs: `cargo-lambda` is not on PATH \
+                 (install it with `pip install cargo-lambda==1.9.2`)",
+            );
+            return;
+        }
+    };
+    note(&format!("running the examples under {cargo_lambda}"));
+    let host = EmulatorHost::new();
+    for (example, cases) in examples_with_events() {
+        let Some(binary) = binary(example) else { continue };
+        let port = free_port();
+        let _emulator = host.start_emulator(port);
+
+        let mut command = function_command(binary);
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096");
+        let mut function = Running::spawn(example, command);
+
+        for case in cases {
+            let label = case.label(example);
+            let mut invoke = Command::new("cargo-lambda");
+            invoke
+                .args(["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port"])
+                .arg(port.to_string())
+                .arg("--data-file")
+                .arg(&case.event)
+                .args(["--output-format", "json"]);
+            let (status, stdout, stderr) = run_bounded(&format!("cargo lambda invoke ({label})"), invoke, STEP_TIMEOUT);
+            function.assert_running();
+            assert!(
+                status.success(),
+                "cargo lambda invoke ({label}) failed ({status}):\n{stdout}\n{stderr}\nthe function's output:\n{}",
+                function.output()
+            );
+            let response: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|error| panic!("cargo lambda invoke ({label}) printed no JSON ({error}):\n{stdout}"));
+            assert_matches(&label, &case.expected, &response);
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// The throwaway package `cargo lambda watch` runs in; removed on drop.
+struct EmulatorHost {
+    dir: PathBuf,
+}
+
+impl EmulatorHost {
+    fn new() -> EmulatorHost {
+        let dir = std::env::temp_dir().join(format!("lambda-middleware-emulator-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).expect("create the emulator's package");
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"emulator-host\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        )
+        .expect("write Cargo.toml");
+        std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").expect("write main.rs");
+        EmulatorHost { dir }
+    }
+
+    /// `cargo lambda watch --only-lambda-apis` on 127.0.0.1:`port`, once it serves.
+    fn start_emulator(&self, port: u16) -> Running {
+        let mut command = Command::new("cargo-lambda");
+        command
+            .current_dir(&self.dir)
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
+            .arg(port.to_string())
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env_remove("CARGO_TARGET_DIR");
+        let mut emulator = Running::spawn("cargo lambda watch", command);
+        emulator.wait_for_output("starting Runtime server", STEP_TIMEOUT);
+        emulator
+    }
+}
+
+impl Drop for EmulatorHost {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn expected_outputs_match_with_wildcards() {
+    let expected = serde_json::json!({ "id": ANY, "headers": { "a": ["<any>"], "b": "x" }, "n": [1, 2] });
+    let good = serde_json::json!({ "id": 7, "headers": { "a": ["0.001"], "b": "x" }, "n": [1, 2] });
+    assert_eq!(matches(&expected, &good, "$"), Ok(()));
+
+    let extra_key = serde_json::json!({ "id": 7, "headers": { "a": ["0.001"], "b": "x", "c": 1 }, "n": [1, 2] });
+    assert_eq!(
+        matches(&expected, &extra_key, "$"),
+        Err("$.headers.c (present in only one of them)".into())
+    );
+    let missing_key = serde_json::json!({ "headers": { "a": ["0.001"], "b": "x" }, "n": [1, 2] });
+    assert!(matches(&expected, &missing_key, "$").is_err());
+    let other_value = serde_json::json!({ "id": 7, "headers": { "a": ["0.001"], "b": "y" }, "n": [1, 2] });
+    assert_eq!(matches(&expected, &other_value, "$"), Err("$.headers.b".into()));
+    let shorter = serde_json::json!({ "id": 7, "headers": { "a": ["0.001"], "b": "x" }, "n": [1] });
+    assert_eq!(matches(&expected, &shorter, "$"), Err("$.n".into()));
+}

@@ -1,0 +1,7 @@
+//! Test support shared by the integration tests that run functions for real.
+//!
+//! Each test binary uses its own part of it, so unused items are expected.
+#![allow(dead_code)]
+
+pub mod process;
+pub mod runtime_api;

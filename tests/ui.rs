@@ -1,0 +1,8 @@
+//! What the compiler refuses: one file in `tests/ui/` per promise, each with the error
+//! a user gets in its `.stderr`. Regenerate those with `TRYBUILD=overwrite cargo test
+//! --test ui` after a compiler upgrade, and read them before committing.
+
+#[test]
+fn compile_fail() {
+    trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
+}

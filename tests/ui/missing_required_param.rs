@@ -1,0 +1,36 @@
+// Leaving out a required param is a compile error that names it.
+
+use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+use typed_builder::TypedBuilder;
+
+struct ObfuscateSensitiveData;
+
+#[derive(TypedBuilder)]
+struct ObfuscateParams {
+    fields: Vec<&'static str>,
+    #[builder(default = "*****")]
+    mask: &'static str,
+}
+
+impl Middleware<Value, Value> for ObfuscateSensitiveData {
+    type Params = ObfuscateParams;
+
+    async fn call<I>(&self, _: &ObfuscateParams, event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    where
+        I: Invoke<Value, Response = Value>,
+    {
+        Ok(next.run(event).await?)
+    }
+}
+
+async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    Ok(event.payload)
+}
+
+fn main() {
+    let _ = Handler::builder()
+        .middleware_with(ObfuscateSensitiveData, ObfuscateParams::builder().mask("[redacted]").build())
+        .handler(handler);
+}

@@ -1,0 +1,20 @@
+// `Proceeded` does not implement `Deserialize`: it cannot be read from JSON either.
+
+use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+use serde_json::{Value, json};
+
+struct Forges;
+
+impl Middleware<Value, Value> for Forges {
+    type Params = ();
+
+    async fn call<I>(&self, _: &(), _event: Value, _: &Context, _next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    where
+        I: Invoke<Value, Response = Value>,
+    {
+        let forged = serde_json::from_value::<Proceeded<Value>>(json!({ "response": 200, "early": false }))?;
+        Ok(forged)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,252 @@
+//! "Chains cost nothing", measured: a chain of ten middlewares that hold no data is
+//! zero-sized, invoking it allocates nothing, and its future grows by at most 64 bytes
+//! per layer.
+//!
+//! A counting global allocator replaces the system one in this test binary. It counts
+//! per thread, and only while that thread measures, so the test harness' other threads
+//! (and the other tests, which run in parallel) cannot disturb a measurement. Futures are polled by hand with a
+//! no-op waker: no runtime runs (or allocates) inside the measured region.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::hint::black_box;
+use std::mem::size_of_val;
+use std::pin::pin;
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_runtime::LambdaEvent;
+
+struct CountingAllocator;
+
+thread_local! {
+    /// `Some(count)` while this thread measures, `None` otherwise.
+    static ALLOCATIONS: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn count_if_measuring() {
+    // `try_with`: the allocator also runs while thread-locals are being torn down.
+    let _ = ALLOCATIONS.try_with(|count| {
+        if let Some(n) = count.get() {
+            count.set(Some(n + 1));
+        }
+    });
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the count is a side effect.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_if_measuring();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_if_measuring();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_if_measuring();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// How many heap allocations `f` makes on this thread.
+fn allocations_in<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    ALLOCATIONS.with(|count| count.set(Some(0)));
+    let output = f();
+    let count = ALLOCATIONS.with(|count| count.take()).unwrap();
+    (count, output)
+}
+
+/// Polls a future that must finish without waiting, with a no-op waker.
+fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future.as_mut().poll(&mut TaskContext::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("nothing in these chains waits"),
+    }
+}
+
+/// A middleware with no data: adds `N` to the event before the handler and `N` to the
+/// response after it. Ten distinct types, as a real chain has.
+struct AddBoth<const N: u64>;
+
+impl<const N: u64> Middleware<u64, u64> for AddBoth<N> {
+    type Params = ();
+
+    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+    where
+        I: Invoke<u64, Response = u64>,
+    {
+        let response = next.run(event + N).await?;
+        Ok(response.map(|response| response + N))
+    }
+}
+
+/// Borrows the context: the handler form that costs nothing.
+async fn borrowing(event: u64, ctx: &Context) -> Result<u64, Error> {
+    Ok(event * 1000 + ctx.deadline)
+}
+
+/// lambda_runtime's own form: the chain clones the context to hand it over.
+async fn owning(event: LambdaEvent<u64>) -> Result<u64, Error> {
+    Ok(event.payload * 1000 + event.context.deadline)
+}
+
+macro_rules! ten_layers {
+    ($handler:expr) => {
+        Handler::builder()
+            .middleware(AddBoth::<1>)
+            .middleware(AddBoth::<2>)
+            .middleware(AddBoth::<3>)
+            .middleware(AddBoth::<4>)
+            .middleware(AddBoth::<5>)
+            .middleware(AddBoth::<6>)
+            .middleware(AddBoth::<7>)
+            .middleware(AddBoth::<8>)
+            .middleware(AddBoth::<9>)
+            .middleware(AddBoth::<10>)
+            .handler($handler)
+            .unwrap()
+    };
+}
+
+/// The event grows by 1 + 2 + … + 10 = 55 on the way in, the response by 55 on the way out.
+const fn expected(payload: u64, deadline: u64) -> u64 {
+    (payload + 55) * 1000 + deadline + 55
+}
+
+fn context() -> Context {
+    let mut context = Context::default();
+    // Non-empty strings, so that cloning the context would allocate.
+    context.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into();
+    context.invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:bookings".into();
+    context.deadline = 7;
+    context
+}
+
+#[test]
+fn a_chain_of_ten_data_free_middlewares_is_zero_sized() {
+    let handler = ten_layers!(borrowing);
+    assert_eq!(size_of_val(handler.chain()), 0);
+
+    let handler = ten_layers!(owning);
+    assert_eq!(size_of_val(handler.chain()), 0);
+}
+
+#[test]
+fn the_counting_allocator_counts() {
+    // Without this, a broken allocator would make the zero below meaningless.
+    let (allocations, boxed) = allocations_in(|| black_box(Box::new(black_box(1u64))));
+    assert_eq!(allocations, 1);
+    drop(boxed);
+}
+
+#[test]
+fn invoking_ten_layers_with_a_borrowing_handler_allocates_nothing() {
+    let handler = ten_layers!(borrowing);
+    let ctx = context();
+
+    let (allocations, outputs) = allocations_in(|| {
+        [1, 2, 3].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap())
+    });
+
+    assert_eq!(outputs, [expected(1, 7), expected(2, 7), expected(3, 7)]);
+    assert_eq!(allocations, 0, "allocations in three invocations of a ten-layer chain");
+}
+
+#[test]
+fn early_responses_allocate_nothing_either() {
+    /// Answers every event itself.
+    struct Cached;
+
+    impl Middleware<u64, u64> for Cached {
+        type Params = ();
+
+        async fn call<I>(&self, _: &(), _: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+        where
+            I: Invoke<u64, Response = u64>,
+        {
+            Ok(next.respond_early(42))
+        }
+    }
+
+    let handler = Handler::builder()
+        .middleware(AddBoth::<1>)
+        .middleware(Cached)
+        .middleware(AddBoth::<2>)
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+
+    let (allocations, output) = allocations_in(|| poll_once(handler.invoke_with(black_box(5), &ctx)));
+
+    // The early 42, plus the 1 that the outer layer adds on the way out.
+    assert_eq!(output.unwrap(), 43);
+    assert_eq!(allocations, 0);
+}
+
+#[test]
+fn an_owning_handler_costs_the_context_clone_and_the_counter_sees_it() {
+    // The control case: same chain, the handler form that takes a `LambdaEvent` and so
+    // gets a clone of the context. Its allocations show the counter sees inside the chain.
+    let handler = ten_layers!(owning);
+    let ctx = context();
+
+    let (allocations, output) = allocations_in(|| poll_once(handler.invoke_with(black_box(1), &ctx)));
+
+    assert_eq!(output.unwrap(), expected(1, 7));
+    assert!(allocations > 0, "cloning a context with non-empty strings allocates");
+    println!("an owning handler: {allocations} allocations per invocation (the context clone)");
+}
+
+#[test]
+fn the_invocation_future_grows_by_at_most_64_bytes_per_layer() {
+    let ctx = context();
+
+    let bare = Handler::builder().handler(borrowing).unwrap();
+    let bare_future = bare.invoke_with(1, &ctx);
+    let bare_size = size_of_val(&bare_future);
+    // Run it, so the size measured is that of a future that works.
+    assert_eq!(poll_once(bare_future).unwrap(), 1007);
+
+    let ten = ten_layers!(borrowing);
+    let ten_future = ten.invoke_with(1, &ctx);
+    let ten_size = size_of_val(&ten_future);
+    assert_eq!(poll_once(ten_future).unwrap(), expected(1, 7));
+
+    let handler_alone = size_of_val(&borrowing(1, &ctx));
+    let per_layer = (ten_size - bare_size) as f64 / 10.0;
+    println!(
+        "invocation future: handler's own future {handler_alone} B, chain of 0 {bare_size} B, \
+         chain of 10 {ten_size} B, {per_layer} B per layer"
+    );
+    assert!(
+        per_layer <= 64.0,
+        "the future grows by {per_layer} bytes per layer ({bare_size} B with no middleware, {ten_size} B with ten)"
+    );
+}
+
+#[test]
+fn through_tower_the_future_is_boxed_once() {
+    // What `lambda_runtime::run` calls: `tower::Service::call`, whose future type must be
+    // nameable, so it is boxed — one allocation per invocation, and no more.
+    use tower::Service;
+
+    let mut service = ten_layers!(borrowing);
+    let event = LambdaEvent::new(1, context());
+
+    let (allocations, output) = allocations_in(|| poll_once(service.call(event)));
+
+    assert_eq!(output.unwrap(), expected(1, 7));
+    assert_eq!(allocations, 1);
+}
