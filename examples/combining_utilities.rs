@@ -102,32 +102,31 @@ fn json_response(status: i64, body: String) -> ApiGatewayProxyResponse {
     response
 }
 
-fn comments() -> Value {
-    json!([
-        { "postId": 1, "id": 1, "name": "id labore ex et quam laborum", "email": "Eliseo@gardner.biz" },
-        { "postId": 1, "id": 2, "name": "quo vero reiciendis velit similique earum", "email": "Jayne_Kuhic@sydney.com" },
-        { "postId": 1, "id": 3, "name": "odio adipisci rerum aut animi", "email": "Nikita@garfield.biz" },
-    ])
+/// A few comments, as a database would hold them.
+fn comments() -> Vec<Value> {
+    vec![
+        json!({ "postId": 1, "id": 1, "name": "id labore ex et quam laborum", "email": "Eliseo@gardner.biz" }),
+        json!({ "postId": 1, "id": 2, "name": "quo vero reiciendis velit similique earum", "email": "Jayne_Kuhic@sydney.com" }),
+        json!({ "postId": 1, "id": 3, "name": "odio adipisci rerum aut animi", "email": "Nikita@garfield.biz" }),
+    ]
 }
 
 /// `GET /comments` and `GET /comments/{comment_id}`.
 async fn handler(request: ApiGatewayProxyRequest, _: &Context) -> Result<ApiGatewayProxyResponse, Error> {
     let path = request.path.as_deref().unwrap_or("/");
     let comments = comments();
-    let response = match path.strip_prefix("/comments").map(|rest| rest.trim_start_matches('/')) {
-        Some("") => json_response(200, json!({ "comments": comments }).to_string()),
-        Some(id) => match comments
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["id"].to_string() == id)
-        {
-            Some(comment) => json_response(200, json!({ "comments": comment }).to_string()),
-            None => json_response(404, json!({ "message": "comment not found" }).to_string()),
-        },
-        None => json_response(404, json!({ "message": "not found" }).to_string()),
+    let found = match path.strip_prefix("/comments").map(|rest| rest.trim_start_matches('/')) {
+        Some("") => Some(json!(comments)),
+        Some(id) => {
+            let id: Option<u64> = id.parse().ok();
+            comments.into_iter().find(|comment| comment["id"].as_u64() == id)
+        }
+        None => None,
     };
-    Ok(response)
+    Ok(match found {
+        Some(comments) => json_response(200, json!({ "comments": comments }).to_string()),
+        None => json_response(404, json!({ "message": "not found" }).to_string()),
+    })
 }
 
 #[tokio::main]

@@ -194,11 +194,13 @@ where
     }
 }
 
-/// `P` is what the middleware takes, `T`: only `T: ParamsOf<T>` exists.
+/// The params a middleware was given are the params it takes (`T`): only `T: ParamsOf<T>`
+/// exists.
 ///
-/// It says no more than `Middleware::Params = P`, but a bound on it fails with a message
-/// that points at `.middleware_with` when a middleware that takes params was added with
-/// `.middleware` (so was given `()`), or was given another middleware's params.
+/// The bound says no more than `Middleware::Params = P` next to it, but it exists for its
+/// error message: when a middleware that takes params is added with `.middleware` (so
+/// gets `()`), or gets another middleware's params, rustc's own message for the `Params =
+/// P` mismatch does not say how to fix it, and this one does.
 #[diagnostic::on_unimplemented(
     message = "this middleware takes params of type `{T}`, but it was given `{Self}`",
     label = "a middleware in this chain was added with the wrong params",

@@ -4,13 +4,12 @@
 //! Middlewares of an HTTP chain implement `Middleware<Request, Response<Body>>`: they
 //! see the [`lambda_http::Request`], with the invocation's [`Context`] in it as
 //! `lambda_http::run` puts it there (read it with
-//! [`RequestExt::lambda_context_ref`](lambda_http::RequestExt::lambda_context_ref), or
-//! use the `&Context` every middleware gets), and the [`lambda_http::Response`] the
-//! handler returns. The handler is written in `lambda_http`'s own convention,
+//! [`lambda_http::RequestExt::lambda_context_ref`], or use the `&Context` every
+//! middleware gets), and the [`lambda_http::Response`] the handler returns. The handler is written in `lambda_http`'s own convention,
 //! `async fn(Request) -> Result<Response<Body>, Error>` ([`WithRequest`]), or borrows
 //! the context, `async fn(Request, &Context)`.
 //!
-//! A [`Handler`](crate::Handler) whose chain takes a `Request` is a
+//! A [`crate::Handler`] whose chain takes a `Request` is a
 //! `tower::Service<lambda_http::Request>`, so `lambda_http::run(handler)` takes it as it
 //! is. Per invocation that service clones the context out of the request (a few small
 //! allocations) and boxes the chain's future once, next to the conversions

@@ -10,6 +10,7 @@ mod handler_fn;
 pub mod http;
 pub mod local;
 mod middleware;
+pub mod middlewares;
 mod next;
 pub mod trace;
 

@@ -9,7 +9,7 @@
 //! |----------|------|
 //! | a typed payload | [`LocalFunction::invoke`] (or the shortcut [`invoke`]) |
 //! | an event as JSON text, e.g. a file of sample events | [`LocalFunction::invoke_json`]: deserialised as the runtime would, the response serialised back |
-//! | an API Gateway or function URL event for a `lambda_http` chain (feature `http`) | [`LocalFunction::invoke_http`] |
+//! | an API Gateway or function URL event for a `lambda_http` chain (feature `http`) | `LocalFunction::invoke_http` |
 //! | just a context, to call something else | [`LocalFunction::context`] (or [`context`]) |
 //!
 //! ```
@@ -44,12 +44,33 @@ use crate::chain::Chain;
 use crate::handler::Handler;
 
 /// The function name used when none is given and `AWS_LAMBDA_FUNCTION_NAME` is unset.
+///
+/// ```
+/// use lambda_middleware::local::{DEFAULT_FUNCTION_NAME, LocalFunction};
+///
+/// // Unset in doctests.
+/// assert_eq!(LocalFunction::default().context().env_config.function_name, DEFAULT_FUNCTION_NAME);
+/// ```
 pub const DEFAULT_FUNCTION_NAME: &str = "local";
 
 /// Lambda's own default timeout for a new function: 3 seconds.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use lambda_middleware::local::{DEFAULT_TIMEOUT, LocalFunction};
+///
+/// let deadline = LocalFunction::new("orders").context().deadline();
+/// assert!(deadline <= SystemTime::now() + DEFAULT_TIMEOUT);
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Lambda's default memory size for a new function, in MB.
+///
+/// ```
+/// use lambda_middleware::local::{DEFAULT_MEMORY_MB, LocalFunction};
+///
+/// assert_eq!(LocalFunction::new("orders").context().env_config.memory, DEFAULT_MEMORY_MB);
+/// ```
 pub const DEFAULT_MEMORY_MB: i32 = 128;
 
 /// A Lambda function as the handler would see it, without Lambda: the configuration
@@ -73,6 +94,7 @@ pub const DEFAULT_MEMORY_MB: i32 = 128;
 ///
 /// let function = LocalFunction::new("checkout").memory_mb(512).timeout(Duration::from_secs(30));
 ///
+/// let before = SystemTime::now();
 /// let first = function.context();
 /// let second = function.context();
 /// assert_ne!(first.request_id, second.request_id);
@@ -80,7 +102,7 @@ pub const DEFAULT_MEMORY_MB: i32 = 128;
 /// assert_eq!(first.env_config.memory, 512);
 /// assert!(first.invoked_function_arn.ends_with(":function:checkout"));
 /// assert!(first.xray_trace_id.as_deref().unwrap().starts_with("Root=1-"));
-/// assert!(first.deadline() > SystemTime::now());
+/// assert!(first.deadline() + Duration::from_millis(1) > before + Duration::from_secs(30));
 /// ```
 #[derive(Clone)]
 pub struct LocalFunction {
@@ -125,9 +147,13 @@ impl LocalFunction {
     /// use std::time::{Duration, SystemTime};
     /// use lambda_middleware::local::LocalFunction;
     ///
-    /// let context = LocalFunction::default().timeout(Duration::from_secs(60)).context();
-    /// let left = context.deadline().duration_since(SystemTime::now()).unwrap();
-    /// assert!(left > Duration::from_secs(50) && left <= Duration::from_secs(60));
+    /// let minute = Duration::from_secs(60);
+    /// let before = SystemTime::now();
+    /// let context = LocalFunction::default().timeout(minute).context();
+    /// let after = SystemTime::now();
+    /// // Lambda's deadline is in whole milliseconds.
+    /// assert!(context.deadline() + Duration::from_millis(1) > before + minute);
+    /// assert!(context.deadline() <= after + minute);
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -292,6 +318,13 @@ impl LocalFunction {
 
 impl Default for LocalFunction {
     /// Named after `AWS_LAMBDA_FUNCTION_NAME` when it is set, else [`DEFAULT_FUNCTION_NAME`].
+    ///
+    /// ```
+    /// use lambda_middleware::local::LocalFunction;
+    ///
+    /// let context = LocalFunction::default().context();
+    /// assert_eq!(context.env_config.version, "$LATEST");
+    /// ```
     fn default() -> Self {
         let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| DEFAULT_FUNCTION_NAME.to_owned());
         LocalFunction::new(name)

@@ -6,17 +6,17 @@
 //! attribute goes at the top of the crate that builds and awaits the chain (a binary's
 //! `main.rs`; here, this test file).
 //!
-//! Measured with rustc 1.95 (each layer adds about seven levels to the query that
-//! computes the layout of the future that awaits the chain, so the numbers below move
-//! by a few when the code around the chain changes):
+//! Measured with rustc 1.95. Each layer adds about seven levels to the query that
+//! computes the layout of the future awaiting the chain, and the exact numbers move by
+//! one or two with the code around the chain and the order rustc evaluates it in:
 //!
-//! - with the default limit (128), 16 layers compile through every entry point —
-//!   `Handler::invoke` with an owning handler, and `tower::Service::call`, which is
-//!   what `lambda_runtime::run` uses, both fail at 17 (`tests/depth_16.rs`);
-//!   `Handler::invoke_with` with a borrowing handler goes to 18;
-//! - 64 layers need a limit of at least 453 for this file as a whole, and up to 458
-//!   for one of its tests alone (`Service::call`), so 256 is not enough: 512 is the
-//!   limit to use.
+//! - with the default limit (128), 16 layers compile through every entry point at
+//!   once (`tests/depth_16.rs`); 17 do not. One at a time, `Handler::invoke` with an
+//!   owning handler and `tower::Service::call` (what `lambda_runtime::run` uses) reach
+//!   17, `Handler::invoke_with` with a borrowing handler 18;
+//! - 64 layers need a limit of at least 455 for this file, and between 448 and 460 for
+//!   each of its tests alone (`Service::call` needs the most), so 256 is not enough:
+//!   use 512.
 #![recursion_limit = "512"]
 
 use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};

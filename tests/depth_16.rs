@@ -50,7 +50,9 @@ fn context() -> Context {
 
 #[tokio::test]
 async fn sixteen_layers_with_a_borrowing_handler() {
-    let handler = layers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15).handler(borrowing).unwrap();
+    let handler = layers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+        .handler(borrowing)
+        .unwrap();
     assert_eq!(format!("{handler:?}").matches("Layer").count(), 16);
 
     assert_eq!(handler.invoke_with(5, &context()).await.unwrap(), expected(5, 9));
@@ -70,7 +72,9 @@ async fn sixteen_layers_as_the_runtime_runs_them() {
 
     // `lambda_runtime::run` needs a `Service` with a `Send` future; spawning the call on
     // the runtime checks that too.
-    let mut handler = layers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15).handler(borrowing).unwrap();
+    let mut handler = layers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+        .handler(borrowing)
+        .unwrap();
     let future = handler.call(LambdaEvent::new(5, context()));
     let response = tokio::spawn(future).await.unwrap().unwrap();
     assert_eq!(response, expected(5, 9));

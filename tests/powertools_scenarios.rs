@@ -91,9 +91,7 @@ struct Guest {
 /// saw the masked values (and not just that the response has them).
 type Seen = Arc<Mutex<Vec<Value>>>;
 
-fn create_booking(
-    seen: Seen,
-) -> impl Fn(LambdaEvent<Value>) -> std::future::Ready<Result<Value, Error>> + Send + Sync {
+fn create_booking(seen: Seen) -> impl Fn(LambdaEvent<Value>) -> std::future::Ready<Result<Value, Error>> + Send + Sync {
     move |event: LambdaEvent<Value>| {
         seen.lock().unwrap().push(event.payload.clone());
         let booking = serde_json::from_value::<Booking>(event.payload["detail"].clone());

@@ -42,14 +42,24 @@ fn set(name: &str, value: Option<&str>) {
     }
 }
 
-/// The `## name` spans one invocation of a two-middleware chain makes.
-async fn traced_names<C>(handler: &Handler<C>) -> Vec<String>
+/// Runs a future to completion. The tests are synchronous so that the `ENV` guard is
+/// never held across an `.await`.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// The `## name` spans one invocation makes.
+fn traced_names<C>(handler: &Handler<C>) -> Vec<String>
 where
     C: lambda_middleware::Chain<serde_json::Value>,
 {
     let capture = Capture::default();
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
-    handler.invoke_with(json!(1), &Context::default()).await.unwrap();
+    block_on(handler.invoke_with(json!(1), &Context::default())).unwrap();
     capture
         .middleware_spans()
         .iter()
@@ -57,20 +67,20 @@ where
         .collect()
 }
 
-#[tokio::test]
-async fn every_true_spelling_traces_middlewares_without_a_choice() {
+#[test]
+fn every_true_spelling_traces_middlewares_without_a_choice() {
     for value in [
         "1", "y", "yes", "t", "true", "on", "Y", "YES", "Yes", "T", "TRUE", "True", "ON", "On", " true ",
     ] {
         let _env = env(TRACE_MIDDLEWARES_ENV, Some(value));
         let handler = Handler::builder().middleware(step("auto", Pass)).handler(echo).unwrap();
         assert!(handler.traces_from_env(), "{value:?}");
-        assert_eq!(traced_names(&handler).await, ["## auto"], "{value:?}");
+        assert_eq!(traced_names(&handler), ["## auto"], "{value:?}");
     }
 }
 
-#[tokio::test]
-async fn every_false_spelling_unset_and_empty_trace_nothing() {
+#[test]
+fn every_false_spelling_unset_and_empty_trace_nothing() {
     for value in [
         Some("0"),
         Some("n"),
@@ -90,7 +100,7 @@ async fn every_false_spelling_unset_and_empty_trace_nothing() {
         let _env = env(TRACE_MIDDLEWARES_ENV, value);
         let handler = Handler::builder().middleware(step("auto", Pass)).handler(echo).unwrap();
         assert!(!handler.traces_from_env(), "{value:?}");
-        assert!(traced_names(&handler).await.is_empty(), "{value:?}");
+        assert!(traced_names(&handler).is_empty(), "{value:?}");
     }
 }
 
@@ -116,8 +126,8 @@ fn an_invalid_value_is_a_build_error_naming_variable_value_and_accepted_values()
     }
 }
 
-#[tokio::test]
-async fn explicit_choices_beat_the_variable_when_it_is_on() {
+#[test]
+fn explicit_choices_beat_the_variable_when_it_is_on() {
     let _env = env(TRACE_MIDDLEWARES_ENV, Some("true"));
     let handler = Handler::builder()
         .middleware(step("auto", Pass))
@@ -128,11 +138,11 @@ async fn explicit_choices_beat_the_variable_when_it_is_on() {
         .untraced()
         .handler(echo)
         .unwrap();
-    assert_eq!(traced_names(&handler).await, ["## auto"]);
+    assert_eq!(traced_names(&handler), ["## auto"]);
 }
 
-#[tokio::test]
-async fn explicit_choices_beat_the_variable_when_it_is_off() {
+#[test]
+fn explicit_choices_beat_the_variable_when_it_is_off() {
     let _env = env(TRACE_MIDDLEWARES_ENV, Some("off"));
     let handler = Handler::builder()
         .middleware(step("auto", Pass))
@@ -144,27 +154,27 @@ async fn explicit_choices_beat_the_variable_when_it_is_off() {
         .handler(echo)
         .unwrap();
     assert_eq!(
-        traced_names(&handler).await,
+        traced_names(&handler),
         ["## builder_on", "## AlwaysTraced", "## NeverTraced"]
     );
 }
 
-#[tokio::test]
-async fn the_variable_is_read_once_when_the_handler_is_built() {
+#[test]
+fn the_variable_is_read_once_when_the_handler_is_built() {
     let _env = env(TRACE_MIDDLEWARES_ENV, Some("on"));
     let handler = Handler::builder().middleware(step("auto", Pass)).handler(echo).unwrap();
     set(TRACE_MIDDLEWARES_ENV, Some("off"));
-    assert_eq!(traced_names(&handler).await, ["## auto"]);
+    assert_eq!(traced_names(&handler), ["## auto"]);
     set(TRACE_MIDDLEWARES_ENV, Some("not a boolean"));
-    assert_eq!(traced_names(&handler).await, ["## auto"]);
+    assert_eq!(traced_names(&handler), ["## auto"]);
     set(TRACE_MIDDLEWARES_ENV, None);
 }
 
 /// Without the runtime's invocation span, a middleware span finds the trace in
 /// `_X_AMZN_TRACE_ID`, as under the one-at-a-time `lambda_runtime::run`.
 #[cfg(feature = "xray")]
-#[tokio::test]
-async fn xray_reads_the_trace_header_from_the_environment() {
+#[test]
+fn xray_reads_the_trace_header_from_the_environment() {
     use std::net::UdpSocket;
     use std::time::Duration;
 
@@ -186,9 +196,9 @@ async fn xray_reads_the_trace_header_from_the_environment() {
 
     // Not sampled first: if it sent anything, it would arrive before the sampled ones.
     set(TRACE_HEADER_ENV, Some(UNSAMPLED));
-    handler.invoke_with(json!(1), &Context::default()).await.unwrap();
+    block_on(handler.invoke_with(json!(1), &Context::default())).unwrap();
     set(TRACE_HEADER_ENV, Some(SAMPLED));
-    handler.invoke_with(json!(1), &Context::default()).await.unwrap();
+    block_on(handler.invoke_with(json!(1), &Context::default())).unwrap();
     set(TRACE_HEADER_ENV, None);
 
     let mut buffer = vec![0; 70_000];

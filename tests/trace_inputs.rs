@@ -147,8 +147,8 @@ mod xray {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
-        fn huge_headers_are_refused(filler in proptest::collection::vec(any::<char>(), 100_000..200_000)) {
-            let filler: String = filler.into_iter().collect();
+        fn huge_headers_are_refused(unit in "[^;]{1,16}", times in 1_000..20_000_usize) {
+            let filler = format!("{unit};").repeat(times);
             prop_assert!(TraceHeader::parse(&filler).is_none());
             let header = format!("Root={ROOT}{filler};Parent=53995c3f42cd8ad8;Sampled=1");
             prop_assert!(TraceHeader::parse(&header).is_none());

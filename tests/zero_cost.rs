@@ -156,9 +156,8 @@ fn invoking_ten_layers_with_a_borrowing_handler_allocates_nothing() {
     let handler = ten_layers!(borrowing);
     let ctx = context();
 
-    let (allocations, outputs) = allocations_in(|| {
-        [1, 2, 3].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap())
-    });
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2, 3].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
 
     assert_eq!(outputs, [expected(1, 7), expected(2, 7), expected(3, 7)]);
     assert_eq!(allocations, 0, "allocations in three invocations of a ten-layer chain");

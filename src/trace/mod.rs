@@ -12,7 +12,7 @@
 //! and the error's type; an early response sets `early_response = true`.
 //!
 //! Inside an invocation, a [`Tracer`] adds X-Ray style annotations and metadata to
-//! the current span. With the `xray` feature, [`xray::XrayLayer`] sends the spans to
+//! the current span. With the `xray` feature, `xray::XrayLayer` sends the spans to
 //! the X-Ray daemon as subsegments; with `tracing-opentelemetry` they reach any
 //! OpenTelemetry backend under their `## name` (and the `opentelemetry` feature makes
 //! annotations span attributes there).

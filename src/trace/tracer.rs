@@ -5,7 +5,7 @@
 //! every backend in the form that backend reads:
 //!
 //! - with the `xray` feature, straight into the subsegment that
-//!   [`XrayLayer`](crate::trace::xray::XrayLayer) keeps for the current span (found
+//!   `trace::xray::XrayLayer` keeps for the current span (found
 //!   through the subscriber, so level filters cannot lose it);
 //! - with the `opentelemetry` feature, as an attribute of the current
 //!   `tracing-opentelemetry` span (annotations only: metadata is not indexed, and

@@ -129,9 +129,12 @@ impl Node {
 /// Finds the subsegment of a span (or of its nearest ancestor that has one) through
 /// the subscriber: how a [`Tracer`](crate::Tracer) reaches the layer.
 #[derive(Clone, Copy)]
-struct WithSubsegment(fn(&Dispatch, &Id, &mut dyn FnMut(&mut Subsegment)));
+struct WithSubsegment(fn(&Dispatch, &Id, &mut Visitor<'_>));
 
-fn with_subsegment<S>(dispatch: &Dispatch, id: &Id, f: &mut dyn FnMut(&mut Subsegment))
+/// What [`with_current_subsegment`] does to the subsegment it finds.
+type Visitor<'a> = dyn FnMut(&mut Subsegment) + 'a;
+
+fn with_subsegment<S>(dispatch: &Dispatch, id: &Id, f: &mut Visitor<'_>)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {

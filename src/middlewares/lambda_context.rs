@@ -1,0 +1,91 @@
+//! [`InjectLambdaContext`]: the Lambda context on every log line.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lambda_runtime::{Context, Error};
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::chain::Invoke;
+use crate::middleware::Middleware;
+use crate::next::{Next, Proceeded};
+
+/// `true` until the first invocation of the process takes it.
+static COLD_START: AtomicBool = AtomicBool::new(true);
+
+/// Runs everything inside it in a `lambda_context` span that carries the invocation's
+/// Lambda context, so every log line and every span below has it — Powertools'
+/// `@logger.inject_lambda_context`.
+///
+/// | span field | from |
+/// |------------|------|
+/// | `request_id` | `Context::request_id` |
+/// | `function_name` | `AWS_LAMBDA_FUNCTION_NAME` (`Context::env_config`) |
+/// | `function_version` | `AWS_LAMBDA_FUNCTION_VERSION` |
+/// | `function_arn` | `Context::invoked_function_arn` |
+/// | `function_memory_size` | `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, in MB |
+/// | `xray_trace_id` | `Context::xray_trace_id`, when there is one |
+/// | `cold_start` | `true` for the first invocation of the process only |
+/// | `correlation_id` | empty, for [`CorrelationId`](super::CorrelationId) to fill |
+///
+/// `cold_start` is one process-wide flag taken atomically, so under
+/// `lambda_runtime::run_concurrent` exactly one of the first concurrent invocations
+/// sees `true`.
+///
+/// The span has the level `ERROR`: a subscriber that logs anything at all keeps it, so
+/// a function logging at `WARN` still gets the context on its warnings.
+///
+/// Works with any event and response type. Add it first, so that the other
+/// middlewares' logs carry the context too. Its name for tracing is
+/// `inject_lambda_context`.
+///
+/// # Example
+///
+/// ```
+/// use lambda_middleware::middlewares::InjectLambdaContext;
+/// use lambda_middleware::{Context, Error, Handler};
+/// use lambda_runtime::LambdaEvent;
+///
+/// async fn handler(event: LambdaEvent<String>) -> Result<usize, Error> {
+///     tracing::info!("measuring"); // logged with request_id, function_name, cold_start, ...
+///     Ok(event.payload.len())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let handler = Handler::builder().middleware(InjectLambdaContext).handler(handler)?;
+///
+/// let mut context = Context::default();
+/// context.request_id = "4f1b5d0e".into();
+/// assert_eq!(handler.invoke(LambdaEvent::new("hello".into(), context)).await?, 5);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InjectLambdaContext;
+
+impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        "inject_lambda_context"
+    }
+
+    async fn call<I>(&self, _: &(), event: E, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    where
+        I: Invoke<E, Response = R>,
+    {
+        let cold_start = COLD_START.swap(false, Ordering::Relaxed);
+        let config = &ctx.env_config;
+        let span = tracing::error_span!(
+            "lambda_context",
+            request_id = %ctx.request_id,
+            function_name = %config.function_name,
+            function_version = %config.version,
+            function_arn = %ctx.invoked_function_arn,
+            function_memory_size = config.memory,
+            xray_trace_id = ctx.xray_trace_id.as_deref(),
+            cold_start,
+            correlation_id = Empty,
+        );
+        Ok(next.run(event).instrument(span).await?)
+    }
+}

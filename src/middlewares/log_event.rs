@@ -1,0 +1,285 @@
+//! [`LogEvent`]: the event (and the response) as structured log lines, redacted and
+//! capped in size.
+
+use std::any::Any;
+use std::fmt;
+
+use lambda_runtime::{Context, Error};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Level;
+use typed_builder::TypedBuilder;
+
+use super::pointer::{Capped, CappedWriter, JsonPointer, write_redacted};
+use crate::chain::Invoke;
+use crate::middleware::Middleware;
+use crate::next::{Next, Proceeded};
+
+/// Logs the event before the handler and, when asked, the response after it, as
+/// `tracing` events — Powertools' `log_event=True`, Middy's `input-output-logger`.
+///
+/// Each log line is one `tracing` event with the message `lambda event` (or
+/// `lambda response`) and the fields:
+///
+/// | field | what |
+/// |-------|------|
+/// | `event` / `response` | the value as compact JSON, redacted, at most `max_bytes` long |
+/// | `bytes` | the length of the whole redacted JSON, before the cut |
+/// | `truncated_bytes` | how many bytes were cut off the end (0 when none) |
+///
+/// **Redaction.** The value at every JSON pointer ([`JsonPointer`](super::JsonPointer))
+/// in `redact` is replaced by the
+/// `mask` before anything is written, so a redacted
+/// value never reaches the log, whole or cut:
+///
+/// - `/detail/guest/email` is RFC 6901 (`~1` for `/`, `~0` for `~` in a key; the leading
+///   `/` may be left out); a number is an array index: `/Records/0/body`;
+/// - a `*` segment stands for every key of an object and every element of an array:
+///   `/guests/*/email`, `/Records/*/messageAttributes`;
+/// - a string on a pointer's way that holds a JSON object or array — API Gateway's
+///   `body` — is parsed, redacted, and logged back as a string: `/body/card/number`;
+/// - a pointer that matches nothing changes nothing. A key literally named `*` is
+///   matched by `*` like any other.
+///
+/// **Size.** A 6 MB event is not logged whole: the JSON is cut at `max_bytes` (on a
+/// character boundary, so the line is valid UTF-8 but not valid JSON) and
+/// `truncated_bytes` says how much was dropped. Memory stays at `max_bytes`.
+///
+/// **Cost.** Nothing is done when the level is disabled. Otherwise a `serde_json::Value`
+/// event is written straight from the tree, and another `Serialize` event is first
+/// turned into a `Value` when there is something to redact (written straight
+/// otherwise). An event that fails to serialize is logged as a warning; the
+/// invocation goes on.
+///
+/// Works for any event `E: Serialize` and response `R: Serialize` (the response is
+/// only serialized when `log_response` is set). Its name for tracing is `log_event`.
+///
+/// # Example
+///
+/// ```
+/// use lambda_middleware::middlewares::{LogEvent, LogEventParams};
+/// use lambda_middleware::{Context, Error, Handler};
+/// use serde_json::{json, Value};
+///
+/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+///     Ok(json!({ "booked": event["detail"]["room"] }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let params = LogEventParams::builder()
+///     .redact(["/detail/guest/email", "/detail/guest/cards/*/number"])
+///     .max_bytes(64 * 1024)
+///     .log_response(true)
+///     .build();
+/// let handler = Handler::builder().middleware_with(LogEvent, params).handler(handler)?;
+///
+/// let event = json!({ "detail": { "room": 12, "guest": { "email": "ada@example.com" } } });
+/// // Logs: lambda event event={"detail":{"guest":{"email":"*****"},"room":12}} bytes=48 truncated_bytes=0
+/// let response = handler.invoke_with(event, &Context::default()).await?;
+/// assert_eq!(response, json!({ "booked": 12 }));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogEvent;
+
+/// What [`LogEvent`] logs, and how.
+///
+/// ```
+/// use lambda_middleware::middlewares::LogEventParams;
+///
+/// // Everything has a default: the event at INFO, nothing redacted, 16 KiB at most.
+/// let params = LogEventParams::builder().build();
+///
+/// let params = LogEventParams::builder()
+///     .redact(["/headers/Authorization", "/body/password"])
+///     .mask("[redacted]")
+///     .max_bytes(4096)
+///     .log_response(true)
+///     .level(tracing::Level::DEBUG)
+///     .build();
+/// ```
+#[derive(Clone, TypedBuilder)]
+pub struct LogEventParams {
+    /// JSON pointers to the values to replace by the mask (see [`LogEvent`]), in the
+    /// event and in the response. Default: none.
+    #[builder(
+        default,
+        setter(transform = |pointers: impl IntoIterator<Item = impl AsRef<str>>| {
+            pointers.into_iter().map(|pointer| JsonPointer::new(pointer.as_ref())).collect()
+        })
+    )]
+    redact: Vec<JsonPointer>,
+    /// What a redacted value is replaced by (as a JSON string). Default: `*****`.
+    #[builder(default = "*****".into(), setter(into))]
+    mask: String,
+    /// The most bytes of JSON one log line carries. Default: 16 KiB.
+    #[builder(default = 16 * 1024)]
+    max_bytes: usize,
+    /// Also log the response (with the same redaction and cap). Default: `false`.
+    #[builder(default = false)]
+    log_response: bool,
+    /// The level of the log lines. Default: `INFO`.
+    #[builder(default = Level::INFO)]
+    level: Level,
+}
+
+impl fmt::Debug for LogEventParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogEventParams")
+            .field("redact", &self.redact.len())
+            .field("mask", &self.mask)
+            .field("max_bytes", &self.max_bytes)
+            .field("log_response", &self.log_response)
+            .field("level", &self.level)
+            .finish()
+    }
+}
+
+impl Default for LogEventParams {
+    fn default() -> Self {
+        LogEventParams::builder().build()
+    }
+}
+
+impl<E, R> Middleware<E, R> for LogEvent
+where
+    E: Serialize + Send + 'static,
+    R: Serialize + Send + 'static,
+{
+    type Params = LogEventParams;
+
+    fn name(&self) -> &'static str {
+        "log_event"
+    }
+
+    async fn call<I>(
+        &self,
+        params: &LogEventParams,
+        event: E,
+        _: &Context,
+        next: Next<'_, I>,
+    ) -> Result<Proceeded<R>, Error>
+    where
+        I: Invoke<E, Response = R>,
+    {
+        if level_enabled(params.level) {
+            log(params, Logged::Event, &event);
+        }
+        let response = next.run(event).await?;
+        if params.log_response && level_enabled(params.level) {
+            log(params, Logged::Response, response.response());
+        }
+        Ok(response)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Logged {
+    Event,
+    Response,
+}
+
+fn log<T: Serialize + 'static>(params: &LogEventParams, what: Logged, value: &T) {
+    match render(value, params) {
+        Ok(capped) => emit(params.level, what, &capped),
+        Err(error) => match what {
+            Logged::Event => tracing::warn!(%error, "the event could not be serialized for logging"),
+            Logged::Response => tracing::warn!(%error, "the response could not be serialized for logging"),
+        },
+    }
+}
+
+/// `value` as redacted JSON, cut at `max_bytes`.
+fn render<T: Serialize + 'static>(value: &T, params: &LogEventParams) -> Result<Capped, serde_json::Error> {
+    let mut out = CappedWriter::new(params.max_bytes);
+    if let Some(json) = (value as &dyn Any).downcast_ref::<Value>() {
+        write_redacted(&mut out, json, &params.redact, &params.mask).map_err(serde_json::Error::io)?;
+    } else if params.redact.is_empty() {
+        serde_json::to_writer(&mut out, value)?;
+    } else {
+        let json = serde_json::to_value(value)?;
+        write_redacted(&mut out, &json, &params.redact, &params.mask).map_err(serde_json::Error::io)?;
+    }
+    Ok(out.finish())
+}
+
+/// `tracing` levels are part of each call site's static metadata, hence one call site
+/// per level.
+macro_rules! at_level {
+    ($level:expr, $($args:tt)*) => {
+        match $level {
+            Level::ERROR => tracing::event!(Level::ERROR, $($args)*),
+            Level::WARN => tracing::event!(Level::WARN, $($args)*),
+            Level::INFO => tracing::event!(Level::INFO, $($args)*),
+            Level::DEBUG => tracing::event!(Level::DEBUG, $($args)*),
+            _ => tracing::event!(Level::TRACE, $($args)*),
+        }
+    };
+}
+
+fn level_enabled(level: Level) -> bool {
+    match level {
+        Level::ERROR => tracing::enabled!(Level::ERROR),
+        Level::WARN => tracing::enabled!(Level::WARN),
+        Level::INFO => tracing::enabled!(Level::INFO),
+        Level::DEBUG => tracing::enabled!(Level::DEBUG),
+        _ => tracing::enabled!(Level::TRACE),
+    }
+}
+
+fn emit(level: Level, what: Logged, capped: &Capped) {
+    let Capped { text, total, dropped } = capped;
+    match what {
+        Logged::Event => at_level!(level, event = %text, bytes = total, truncated_bytes = dropped, "lambda event"),
+        Logged::Response => {
+            at_level!(level, response = %text, bytes = total, truncated_bytes = dropped, "lambda response")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use serde_json::json;
+
+    use super::{LogEventParams, render};
+
+    #[test]
+    fn typed_events_are_redacted_through_json() {
+        #[derive(Serialize)]
+        struct Booking {
+            email: String,
+            nights: u8,
+        }
+        let params = LogEventParams::builder().redact(["email"]).build();
+        let booking = Booking {
+            email: "ada@example.com".into(),
+            nights: 2,
+        };
+        assert_eq!(
+            render(&booking, &params).unwrap().text,
+            r#"{"email":"*****","nights":2}"#
+        );
+        let plain = LogEventParams::builder().build();
+        assert!(render(&booking, &plain).unwrap().text.contains("ada@example.com"));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_serialized_is_an_error_not_a_panic() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 1); // a map with non-string keys is not JSON
+        let params = LogEventParams::builder().build();
+        assert!(render(&map, &params).is_err());
+    }
+
+    #[test]
+    fn six_megabytes_are_cut_to_the_cap() {
+        let event = json!({ "blob": "é".repeat(3 * 1024 * 1024) });
+        let params = LogEventParams::builder().max_bytes(1001).build();
+        let capped = render(&event, &params).unwrap();
+        assert!(capped.text.len() <= 1001);
+        assert_eq!(capped.total, 6 * 1024 * 1024 + r#"{"blob":""}"#.len());
+        assert_eq!(capped.text.len() + capped.dropped, capped.total);
+        assert!(capped.text.starts_with(r#"{"blob":"éé"#));
+    }
+}
