@@ -176,7 +176,10 @@ fn summarise(output: &Path, started: SystemTime, rows: &[Row]) -> String {
         };
         if row.payload != payload {
             payload = row.payload;
-            let _ = writeln!(out, "\nevent: {payload} (median time per invocation; ratio to the limit at the same N)");
+            let _ = writeln!(
+                out,
+                "\nevent: {payload} (median time per invocation; ratio to the limit at the same N)"
+            );
             let _ = writeln!(
                 out,
                 "{:<40} {:>3} {:>10} {:>8} {:>10} {:>7}",

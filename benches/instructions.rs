@@ -129,7 +129,11 @@ impl<P: Payload> Visitor<P> for Allocations {
             let steps = STEPS.load(Ordering::Relaxed);
             let (allocations, payload) = alloc::per_invocation(&mut workload, P::sample(), &ctx);
             let invocations = alloc::WARM_UP + alloc::INVOCATIONS;
-            assert_eq!(STEPS.load(Ordering::Relaxed) - steps, 2 * depth as u64 * invocations, "{variant:?} {depth}");
+            assert_eq!(
+                STEPS.load(Ordering::Relaxed) - steps,
+                2 * depth as u64 * invocations,
+                "{variant:?} {depth}"
+            );
             assert_eq!(payload, P::sample(), "{variant:?} {depth}");
             allocations
         };

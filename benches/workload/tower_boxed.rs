@@ -1,8 +1,7 @@
-//! tower the way most articles and `axum::middleware::from_fn` write it: each layer's
-//! `call` clones the inner service into an `async move` block and boxes it.
-//!
-//! The clone is free here (the services hold no data), so this counts only the
-//! boxed future per layer — and not the boxed inner service `from_fn` also keeps.
+//! tower the way its guide and most articles write a middleware: `call` calls the
+//! inner service and returns a boxed `async move` block that awaits its future and
+//! runs the after-logic (`axum::middleware::from_fn` boxes the same way, and also
+//! boxes the inner service).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,38 +27,47 @@ impl<S> Layer<S> for BoxedStepLayer {
     }
 }
 
-/// The middleware's `Service`, one `async move` block per call.
+/// The middleware's `Service`: the before-step in `call`, the after-step in a boxed
+/// `async move` block.
 #[derive(Debug, Clone, Copy)]
 pub struct BoxedStep<S> {
     inner: S,
 }
 
-impl<'a, P, S> Service<(P, &'a Context)> for BoxedStep<S>
+impl<P, S> Service<(P, &'static Context)> for BoxedStep<S>
 where
-    P: Send + 'a,
-    S: Service<(P, &'a Context), Response = P, Error = Error> + Clone + Send + 'a,
-    S::Future: Send + 'a,
+    P: Send + 'static,
+    S: Service<(P, &'static Context), Response = P, Error = Error>,
+    S::Future: Send + 'static,
 {
     type Response = P;
     type Error = Error;
-    type Future = BoxFuture<'a, Result<P, Error>>;
+    type Future = BoxFuture<'static, Result<P, Error>>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, (mut event, ctx): (P, &'a Context)) -> Self::Future {
-        // The ready service goes into the future, its clone stays (axum's idiom).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+    fn call(&mut self, (mut event, ctx): (P, &'static Context)) -> Self::Future {
+        step(&mut event);
+        let future = sendable(self.inner.call((event, ctx)));
         Box::pin(async move {
-            step(&mut event);
-            let mut response = inner.call((event, ctx)).await?;
+            let mut response = future.await?;
             step(&mut response);
             Ok(response)
         })
     }
+}
+
+/// The inner future, as an opaque `Send` future. An `async` block holding a
+/// `<S as Service<(P, &'static Context)>>::Future` fails rustc's `Send` check, which
+/// forgets the lifetime inside the block and then asks for every lifetime
+/// (rust-lang/rust#110338); hiding the projection behind `impl Future + Send` is the
+/// usual workaround, and costs nothing.
+#[inline(always)]
+fn sendable<F: Future + Send + 'static>(future: F) -> impl Future<Output = F::Output> + Send + 'static {
+    future
 }
 
 /// `tower_boxed_chain!(P; x x x)`: three `BoxedStepLayer`s around `echo`.

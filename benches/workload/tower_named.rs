@@ -1,11 +1,12 @@
 //! tower, written by hand the zero-cost way: a `Layer`, a `Service` and a named
 //! future per middleware, nothing boxed.
 //!
-//! The request is `(event, &Context)`, the same borrowed context the other variants
-//! get.
+//! The request is `(event, &'static Context)`: the context borrowed, as the other
+//! variants get it.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_middleware::{Context, Error};
@@ -17,9 +18,9 @@ use super::{Workload, poll_once, step};
 #[derive(Debug, Clone, Copy)]
 pub struct HandlerService<F>(pub F);
 
-impl<'a, P, F, Fut> Service<(P, &'a Context)> for HandlerService<F>
+impl<P, F, Fut> Service<(P, &'static Context)> for HandlerService<F>
 where
-    F: FnMut(P, &'a Context) -> Fut,
+    F: FnMut(P, &'static Context) -> Fut,
     Fut: Future<Output = Result<P, Error>>,
 {
     type Response = P;
@@ -32,7 +33,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, (event, ctx): (P, &'a Context)) -> Fut {
+    fn call(&mut self, (event, ctx): (P, &'static Context)) -> Fut {
         (self.0)(event, ctx)
     }
 }
@@ -55,9 +56,9 @@ pub struct StepService<S> {
     inner: S,
 }
 
-impl<'a, P, S> Service<(P, &'a Context)> for StepService<S>
+impl<P, S> Service<(P, &'static Context)> for StepService<S>
 where
-    S: Service<(P, &'a Context), Response = P, Error = Error>,
+    S: Service<(P, &'static Context), Response = P, Error = Error>,
 {
     type Response = P;
     type Error = Error;
@@ -69,7 +70,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, (mut event, ctx): (P, &'a Context)) -> StepFuture<S::Future> {
+    fn call(&mut self, (mut event, ctx): (P, &'static Context)) -> StepFuture<S::Future> {
         step(&mut event);
         StepFuture {
             inner: self.inner.call((event, ctx)),
@@ -104,16 +105,24 @@ where
 
 /// A tower service stack as a workload: `poll_ready`, then `call`, as tower's
 /// contract asks.
+///
+/// A `Service` has one request type, so the borrowed context is `&'static`: with
+/// `for<'a> Service<(P, &'a Context)>` bounds, rustc's proofs for nested services
+/// grow exponentially with the depth (20 layers ran out of memory). The context
+/// passed to `invoke` is the same `Context::default()`.
 pub struct Tower<S>(pub S);
+
+/// The context tower's services borrow.
+pub static CONTEXT: LazyLock<Context> = LazyLock::new(Context::default);
 
 impl<P, S> Workload<P> for Tower<S>
 where
-    S: for<'a> Service<(P, &'a Context), Response = P, Error = Error>,
+    S: Service<(P, &'static Context), Response = P, Error = Error>,
 {
     #[inline]
-    fn invoke(&mut self, payload: P, ctx: &Context) -> P {
+    fn invoke(&mut self, payload: P, _: &Context) -> P {
         poll_once(std::future::poll_fn(|cx| self.0.poll_ready(cx))).expect("always ready");
-        poll_once(self.0.call((payload, ctx))).expect("the chain does not fail")
+        poll_once(self.0.call((payload, &*CONTEXT))).expect("the chain does not fail")
     }
 }
 

@@ -1,6 +1,7 @@
 // `Proceeded` does not implement `Deserialize`: it cannot be read from JSON either.
 
 use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 struct Forges;
@@ -12,7 +13,7 @@ impl Middleware<Value, Value> for Forges {
     where
         I: Invoke<Value, Response = Value>,
     {
-        let forged = serde_json::from_value::<Proceeded<Value>>(json!({ "response": 200, "early": false }))?;
+        let forged = Proceeded::<Value>::deserialize(json!({ "response": 200, "early": false }))?;
         Ok(forged)
     }
 }
