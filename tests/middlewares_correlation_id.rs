@@ -3,13 +3,9 @@
 
 mod common;
 
-use common::capture::Capture;
-use lambda_middleware::middlewares::{
-    CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource, InjectLambdaContext,
-};
+use lambda_middleware::middlewares::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};
 use lambda_middleware::{Context, Error, Handler};
 use serde_json::{Value, json};
-use tracing_subscriber::layer::SubscriberExt;
 
 /// Answers with the `x-correlation-id` header the handler sees.
 async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
@@ -141,43 +137,6 @@ async fn a_response_with_no_room_for_headers_is_left_as_it_is() {
         .unwrap();
     let response = handler.invoke_with(json!({}), &Context::default()).await.unwrap();
     assert_eq!(response, json!("plain text"));
-}
-
-#[tokio::test]
-async fn the_id_is_recorded_on_the_lambda_context_span_or_on_a_span_of_its_own() {
-    let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
-
-    let with_context = Handler::builder()
-        .middleware(InjectLambdaContext)
-        .middleware_with(CorrelationId, CorrelationIdParams::builder().build())
-        .handler(handler)
-        .unwrap();
-    let event = json!({ "headers": { "x-correlation-id": "on-the-context" } });
-    with_context.invoke_with(event, &Context::default()).await.unwrap();
-
-    let alone = Handler::builder()
-        .middleware_with(CorrelationId, CorrelationIdParams::builder().build())
-        .handler(handler)
-        .unwrap();
-    let event = json!({ "headers": { "x-correlation-id": "on-its-own" } });
-    alone.invoke_with(event, &Context::default()).await.unwrap();
-
-    let spans = capture.spans();
-    let events: Vec<_> = capture
-        .events()
-        .into_iter()
-        .filter(|event| event.fields.get("message").map(String::as_str) == Some("handling"))
-        .collect();
-    assert_eq!(events.len(), 2);
-
-    let first = &spans[events[0].span.unwrap()];
-    assert_eq!(first.name, "lambda_context");
-    assert_eq!(first.field("correlation_id"), Some("on-the-context"));
-
-    let second = &spans[events[1].span.unwrap()];
-    assert_eq!(second.name, "correlation_id");
-    assert_eq!(second.field("correlation_id"), Some("on-its-own"));
 }
 
 #[cfg(feature = "apigw")]
