@@ -26,7 +26,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use lambda_middleware::Context;
 use serde_json::Value;
-use workload::{Order, Payload, Variant, Visitor, Workload, alloc, run_loop, visit_all};
+use workload::{Order, Payload, Subscriber, Variant, Visitor, Workload, alloc, run_loop, visit_all};
 
 fn main() {
     workload::subscriber::set_trace_header();
@@ -39,9 +39,21 @@ fn main() {
         .output_directory(&output)
         .configure_from_args();
 
+    // Every variant without a subscriber first: once a subscriber has been set, even
+    // scoped and gone, `tracing` keeps the call sites' interest and later spans are
+    // built (and boxed) for no one.
     let mut rows = Vec::new();
-    bench_payload::<Value>(&mut criterion, &mut rows);
-    bench_payload::<Order>(&mut criterion, &mut rows);
+    for phase in [Subscriber::None, Subscriber::FmtSink, Subscriber::Xray] {
+        bench_payload::<Value>(&mut criterion, &mut rows, phase);
+        bench_payload::<Order>(&mut criterion, &mut rows, phase);
+    }
+    rows.sort_by_key(|row| {
+        (
+            row.payload != Value::NAME,
+            Variant::ALL.iter().position(|v| *v == row.variant),
+            row.depth,
+        )
+    });
     criterion.final_summary();
 
     let summary = summarise(&output, started, &rows);
@@ -61,11 +73,12 @@ struct Row {
     allocations: f64,
 }
 
-fn bench_payload<P: Payload>(criterion: &mut Criterion, rows: &mut Vec<Row>) {
+fn bench_payload<P: Payload>(criterion: &mut Criterion, rows: &mut Vec<Row>, phase: Subscriber) {
     let mut group = criterion.benchmark_group(P::NAME);
     let mut bench = Bench::<P> {
         group: &mut group,
         rows,
+        phase,
         ctx: Context::default(),
         payload: Some(P::sample()),
     };
@@ -76,13 +89,15 @@ fn bench_payload<P: Payload>(criterion: &mut Criterion, rows: &mut Vec<Row>) {
 struct Bench<'g, 'c, P> {
     group: &'g mut BenchmarkGroup<'c, WallTime>,
     rows: &'g mut Vec<Row>,
+    /// Only the variants that run under this subscriber.
+    phase: Subscriber,
     ctx: Context,
     payload: Option<P>,
 }
 
 impl<P: Payload> Visitor<P> for Bench<'_, '_, P> {
-    fn wants(&self, _: Variant, _: usize) -> bool {
-        true
+    fn wants(&self, variant: Variant, _: usize) -> bool {
+        variant.subscriber() == self.phase
     }
 
     fn visit<W: Workload<P>>(&mut self, variant: Variant, depth: usize, mut workload: W) {

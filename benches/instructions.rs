@@ -108,8 +108,11 @@ impl<P: Payload> Visitor<P> for Run {
             keep
         });
         let ctx = Context::default();
+        let before = alloc::allocations();
         std::hint::black_box(run_loop(&mut workload, P::sample(), &ctx, self.iterations));
+        let allocations = alloc::allocations() - before;
         drop(keep);
+        println!("allocations\t{allocations}");
         self.done = true;
     }
 }

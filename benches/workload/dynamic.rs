@@ -24,12 +24,12 @@ pub type DynHandler<P> = Box<dyn for<'a> Fn(P, &'a Context) -> BoxFuture<'a, Res
 #[derive(Debug, Clone, Copy)]
 pub struct DynStep;
 
-impl<P: Send + 'static> DynMiddleware<P> for DynStep {
-    fn call<'a>(&'a self, mut event: P, _: &'a Context, next: DynNext<'a, P>) -> BoxFuture<'a, Result<P, Error>> {
+impl<P: Payload> DynMiddleware<P> for DynStep {
+    fn call<'a>(&'a self, event: P, _: &'a Context, next: DynNext<'a, P>) -> BoxFuture<'a, Result<P, Error>> {
         Box::pin(async move {
-            step(&mut event);
-            let mut response = next(event).await?;
-            step(&mut response);
+            step(&event);
+            let response = next(event).await?;
+            step(&response);
             Ok(response)
         })
     }

@@ -3,22 +3,26 @@
 use lambda_middleware::{Chain, Context, Error, Handler, Invoke, LambdaEvent, Middleware, Next, Proceeded};
 use tower::Service;
 
-use super::{Workload, poll_once, step};
+use super::{Payload, Workload, poll_once, step};
 
 /// The middleware of the workload, written as a user would write it.
+///
+/// `TAG` tells apart chains that are otherwise the same type, so that each variant
+/// compiles its own copy of the chain, called from one place, as in a function's
+/// binary (LLVM inlines a function called from one place more readily).
 #[derive(Debug, Clone, Copy)]
-pub struct Step;
+pub struct Step<const TAG: u8 = 0>;
 
-impl<P: Send> Middleware<P, P> for Step {
+impl<P: Payload, const TAG: u8> Middleware<P, P> for Step<TAG> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), mut event: P, _: &Context, next: Next<'_, I>) -> Result<Proceeded<P>, Error>
+    async fn call<I>(&self, _: &(), event: P, _: &Context, next: Next<'_, I>) -> Result<Proceeded<P>, Error>
     where
         I: Invoke<P, Response = P>,
     {
-        step(&mut event);
-        let mut response = next.run(event).await?;
-        step(response.response_mut());
+        step(&event);
+        let response = next.run(event).await?;
+        step(response.response());
         Ok(response)
     }
 }
@@ -58,12 +62,16 @@ where
 // chain's response type, so type checking grows exponentially with the depth
 // (16 layers took minutes). Middlewares for concrete types are not affected.
 
-/// `lambda_chain!(P; x x x)`: three `Step`s around `echo`.
+/// `lambda_chain!(P; x x x)`: three `Step`s around `echo` (`lambda_chain!(P, 1; ..)`:
+/// `Step<1>`s).
 macro_rules! lambda_chain {
     ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::lambda_chain!($p, 0; $($x)*)
+    };
+    ($p:ty, $tag:literal; $($x:ident)*) => {
         $crate::workload::lambda::Lambda(
             lambda_middleware::Handler::builder()
-                $(.middleware($crate::workload::lambda::one!($x)))*
+                $(.middleware($crate::workload::lambda::one!($x, $tag)))*
                 .handler::<_, lambda_middleware::WithContextRef<$p, $p>>($crate::workload::echo::<$p>)
                 .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
         )
@@ -75,7 +83,7 @@ macro_rules! lambda_traced_chain {
     ($p:ty; $($x:ident)*) => {
         $crate::workload::lambda::Lambda(
             lambda_middleware::Handler::builder()
-                $(.middleware($crate::workload::lambda::one!($x)).traced())*
+                $(.middleware($crate::workload::lambda::one!($x, 0)).traced())*
                 .handler::<_, lambda_middleware::WithContextRef<$p, $p>>($crate::workload::echo::<$p>)
                 .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
         )
@@ -85,14 +93,14 @@ macro_rules! lambda_traced_chain {
 /// `lambda_service!(P; x x x)`: `lambda_chain!` run through `tower::Service`.
 macro_rules! lambda_service {
     ($p:ty; $($x:ident)*) => {
-        $crate::workload::lambda::LambdaService($crate::workload::lambda::lambda_chain!($p; $($x)*).0)
+        $crate::workload::lambda::LambdaService($crate::workload::lambda::lambda_chain!($p, 1; $($x)*).0)
     };
 }
 
 /// One `Step` per token.
 macro_rules! one {
-    ($x:ident) => {
-        $crate::workload::lambda::Step
+    ($x:ident, $tag:literal) => {
+        $crate::workload::lambda::Step::<$tag>
     };
 }
 

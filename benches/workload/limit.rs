@@ -12,17 +12,17 @@ use std::task::{Context as TaskContext, Poll};
 
 use lambda_middleware::{Context, Error};
 
-use super::{Workload, echo, poll_once, step};
+use super::{Payload, Workload, echo, poll_once, step};
 
 /// `N` middlewares' steps written inline; `Limit<0>` is the handler alone.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit<const N: usize>;
 
-impl<P, const N: usize> Workload<P> for Limit<N> {
+impl<P: Payload, const N: usize> Workload<P> for Limit<N> {
     #[inline]
-    fn invoke(&mut self, mut payload: P, ctx: &Context) -> P {
+    fn invoke(&mut self, payload: P, ctx: &Context) -> P {
         for _ in 0..N {
-            step(&mut payload);
+            step(&payload);
         }
         poll_once(Inline::<_, N> {
             handler: echo(payload, ctx),
@@ -36,7 +36,7 @@ struct Inline<F, const N: usize> {
     handler: F,
 }
 
-impl<F, P, const N: usize> Future for Inline<F, N>
+impl<F, P: Payload, const N: usize> Future for Inline<F, N>
 where
     F: Future<Output = Result<P, Error>>,
 {
@@ -47,13 +47,37 @@ where
         // SAFETY: `handler` is structurally pinned: never moved out, no `Drop` impl.
         let handler = unsafe { self.map_unchecked_mut(|this| &mut this.handler) };
         match handler.poll(cx) {
-            Poll::Ready(Ok(mut response)) => {
+            Poll::Ready(Ok(response)) => {
                 for _ in 0..N {
-                    step(&mut response);
+                    step(&response);
                 }
                 Poll::Ready(Ok(response))
             }
             other => other,
         }
+    }
+}
+
+/// The same steps written in one `async fn` around the handler: what a developer
+/// writes by hand without middleware, and the limit a prototype of this crate was
+/// measured against.
+#[derive(Debug, Clone, Copy)]
+pub struct AsyncFn<const N: usize>;
+
+async fn hand_written<P: Payload, const N: usize>(event: P, ctx: &Context) -> Result<P, Error> {
+    for _ in 0..N {
+        step(&event);
+    }
+    let response = echo(event, ctx).await?;
+    for _ in 0..N {
+        step(&response);
+    }
+    Ok(response)
+}
+
+impl<P: Payload, const N: usize> Workload<P> for AsyncFn<N> {
+    #[inline]
+    fn invoke(&mut self, payload: P, ctx: &Context) -> P {
+        poll_once(hand_written::<P, N>(payload, ctx)).expect("the handler does not fail")
     }
 }

@@ -2,11 +2,10 @@
 //! and the instruction and allocation counts (`instructions.rs`).
 //!
 //! N middlewares, each doing one cheap step before the rest of the chain and one
-//! after it, around a handler that returns its event. A step adds one to a shared
-//! atomic counter and hands the payload to [`std::hint::black_box`], so the compiler
-//! can neither drop it nor fold the steps of different layers together. The same
-//! logic is written in each of the [`Variant`]s; every variant is polled once per
-//! invocation with a no-op waker, so what is measured is the chain, not a runtime.
+//! after it ([`step`]: read the payload, increment a shared atomic counter), around a
+//! handler that returns its event. The same logic is written in each of the
+//! [`Variant`]s; every variant is polled once per invocation with a no-op waker, so
+//! what is measured is the chain, not a runtime.
 //!
 //! Each invocation's response is the next invocation's event (the handler returns
 //! its input), so the loop allocates nothing of its own and every allocation counted
@@ -38,18 +37,19 @@ use tower_boxed::tower_boxed_chain;
 use tower_named::tower_named_chain;
 
 /// The chain lengths measured.
-pub const DEPTHS: [usize; 3] = [1, 5, 10];
+pub const DEPTHS: [usize; 4] = [1, 5, 10, 20];
 
 /// What every step increments.
 pub static STEPS: AtomicU64 = AtomicU64::new(0);
 
-/// One middleware's before- or after-step: count, and touch the payload.
+/// One middleware's before- or after-step: adds the payload's [`weight`](Payload::weight)
+/// (1 for every event here, read from the event itself) to a shared counter. It reads
+/// the payload without handing its address to anything opaque, as a middleware that
+/// looks at a field does; the atomic increments cannot be merged or dropped.
 #[inline(always)]
-pub fn step<P>(payload: &mut P) {
-    STEPS.fetch_add(1, Ordering::Relaxed);
-    std::hint::black_box(payload);
+pub fn step<P: Payload>(payload: &P) {
+    STEPS.fetch_add(payload.weight(), Ordering::Relaxed);
 }
-
 /// The handler at the end of every chain: returns its event.
 pub async fn echo<P>(event: P, _: &Context) -> Result<P, Error> {
     Ok(event)
@@ -88,6 +88,8 @@ pub enum Variant {
     Handler,
     /// The limit: the steps written inline around the handler's own future.
     Limit,
+    /// The same steps hand-written in one `async fn` around `echo(..).await`.
+    AsyncFn,
     /// lambda-middleware, through `Handler::invoke_with` (handler borrowing the context).
     Lambda,
     /// lambda-middleware, untraced, with an `fmt` subscriber installed.
@@ -110,9 +112,10 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 11] = [
+    pub const ALL: [Variant; 12] = [
         Variant::Handler,
         Variant::Limit,
+        Variant::AsyncFn,
         Variant::Lambda,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
@@ -129,6 +132,7 @@ impl Variant {
         match self {
             Variant::Handler => "handler",
             Variant::Limit => "limit",
+            Variant::AsyncFn => "one-async-fn",
             Variant::Lambda => "lambda-middleware",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
@@ -150,6 +154,7 @@ impl Variant {
         match self {
             Variant::Handler => "handler alone",
             Variant::Limit => "limit: steps inline around the handler",
+            Variant::AsyncFn => "steps hand-written in one async fn",
             Variant::Lambda => "lambda-middleware (invoke_with)",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
@@ -212,6 +217,7 @@ macro_rules! dispatch_depth {
             1 => $visitor.visit($variant, 1, $build!($p; x)),
             5 => $visitor.visit($variant, 5, $build!($p; x x x x x)),
             10 => $visitor.visit($variant, 10, $build!($p; x x x x x x x x x x)),
+            20 => $visitor.visit($variant, 20, $build!($p; x x x x x x x x x x x x x x x x x x x x)),
             other => panic!("no chain of {other} middlewares is built; the depths are {DEPTHS:?}"),
         }
     };
@@ -224,7 +230,15 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
             1 => visitor.visit(variant, 1, limit::Limit::<1>),
             5 => visitor.visit(variant, 5, limit::Limit::<5>),
             10 => visitor.visit(variant, 10, limit::Limit::<10>),
+            20 => visitor.visit(variant, 20, limit::Limit::<20>),
             other => panic!("no limit for {other} middlewares is built; the depths are {DEPTHS:?}"),
+        },
+        Variant::AsyncFn => match depth {
+            1 => visitor.visit(variant, 1, limit::AsyncFn::<1>),
+            5 => visitor.visit(variant, 5, limit::AsyncFn::<5>),
+            10 => visitor.visit(variant, 10, limit::AsyncFn::<10>),
+            20 => visitor.visit(variant, 20, limit::AsyncFn::<20>),
+            other => panic!("no async fn for {other} middlewares is built; the depths are {DEPTHS:?}"),
         },
         Variant::Lambda | Variant::LambdaSubscriber => dispatch_depth!(visitor, variant, depth, P, lambda_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),

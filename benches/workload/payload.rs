@@ -8,6 +8,8 @@ pub trait Payload: Send + Sync + PartialEq + std::fmt::Debug + 'static {
     const NAME: &'static str;
     /// The event every run starts from.
     fn sample() -> Self;
+    /// What a step reads: 1 for every sample, computed from the event.
+    fn weight(&self) -> u64;
 }
 
 /// A small typed event.
@@ -25,6 +27,11 @@ impl Payload for Value {
     fn sample() -> Self {
         json!({ "id": 42, "customer": "c-1234", "items": [{ "sku": "A-1", "quantity": 2 }], "total_cents": 1999 })
     }
+
+    /// Whether it is an object.
+    fn weight(&self) -> u64 {
+        self.is_object().into()
+    }
 }
 
 impl Payload for Order {
@@ -38,6 +45,11 @@ impl Payload for Order {
             total_cents: 1999,
         }
     }
+
+    /// Whether it has a quantity.
+    fn weight(&self) -> u64 {
+        (self.quantity > 0).into()
+    }
 }
 
 impl Payload for u64 {
@@ -45,5 +57,10 @@ impl Payload for u64 {
 
     fn sample() -> Self {
         42
+    }
+
+    /// Whether it is not zero.
+    fn weight(&self) -> u64 {
+        (*self != 0).into()
     }
 }

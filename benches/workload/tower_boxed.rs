@@ -10,7 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_middleware::{Context, Error};
 use tower::{Layer, Service};
 
-use super::step;
+use super::{Payload, step};
 
 /// A boxed, `Send` future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -36,7 +36,7 @@ pub struct BoxedStep<S> {
 
 impl<P, S> Service<(P, &'static Context)> for BoxedStep<S>
 where
-    P: Send + 'static,
+    P: Payload,
     S: Service<(P, &'static Context), Response = P, Error = Error>,
     S::Future: Send + 'static,
 {
@@ -49,12 +49,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, (mut event, ctx): (P, &'static Context)) -> Self::Future {
-        step(&mut event);
+    fn call(&mut self, (event, ctx): (P, &'static Context)) -> Self::Future {
+        step(&event);
         let future = sendable(self.inner.call((event, ctx)));
         Box::pin(async move {
-            let mut response = future.await?;
-            step(&mut response);
+            let response = future.await?;
+            step(&response);
             Ok(response)
         })
     }

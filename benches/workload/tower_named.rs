@@ -12,7 +12,7 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_middleware::{Context, Error};
 use tower::{Layer, Service};
 
-use super::{Workload, poll_once, step};
+use super::{Payload, Workload, poll_once, step};
 
 /// The handler as a service: calls an `async fn(P, &Context)`.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +56,7 @@ pub struct StepService<S> {
     inner: S,
 }
 
-impl<P, S> Service<(P, &'static Context)> for StepService<S>
+impl<P: Payload, S> Service<(P, &'static Context)> for StepService<S>
 where
     S: Service<(P, &'static Context), Response = P, Error = Error>,
 {
@@ -70,8 +70,8 @@ where
     }
 
     #[inline]
-    fn call(&mut self, (mut event, ctx): (P, &'static Context)) -> StepFuture<S::Future> {
-        step(&mut event);
+    fn call(&mut self, (event, ctx): (P, &'static Context)) -> StepFuture<S::Future> {
+        step(&event);
         StepFuture {
             inner: self.inner.call((event, ctx)),
         }
@@ -83,7 +83,7 @@ pub struct StepFuture<F> {
     inner: F,
 }
 
-impl<F, P> Future for StepFuture<F>
+impl<F, P: Payload> Future for StepFuture<F>
 where
     F: Future<Output = Result<P, Error>>,
 {
@@ -94,8 +94,8 @@ where
         // SAFETY: `inner` is structurally pinned: never moved out, no `Drop` impl.
         let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
         match inner.poll(cx) {
-            Poll::Ready(Ok(mut response)) => {
-                step(&mut response);
+            Poll::Ready(Ok(response)) => {
+                step(&response);
                 Poll::Ready(Ok(response))
             }
             other => other,
