@@ -41,7 +41,9 @@ TOML
 }
 
 # A chain of N distinct middlewares (`Layer<0>` … `Layer<N-1>`), as tests/deep_chain.rs
-# builds it, run once.
+# builds it, run once. With "generic" as the second argument, the middleware is generic
+# over its event and response (`impl<E, R> Middleware<E, R>`, as in
+# tests/deep_generic_chain.rs); otherwise it is written for `u64`.
 chain_main() {
     echo '#![recursion_limit = "512"]'
     cat <<'RS'
@@ -49,6 +51,33 @@ use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proce
 
 struct Layer<const N: u64>;
 
+RS
+    if [ "${2:-}" = generic ]; then
+        cat <<'RS'
+trait Bump: Send + Sync + 'static {
+    fn bump(self, by: u64) -> Self;
+}
+
+impl Bump for u64 {
+    fn bump(self, by: u64) -> Self {
+        self + by
+    }
+}
+
+impl<E: Bump, R: Bump, const N: u64> Middleware<E, R> for Layer<N> {
+    type Params = ();
+
+    async fn call<I>(&self, _: &(), event: E, _: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    where
+        I: Invoke<E, Response = R>,
+    {
+        let response = next.run(event.bump(1)).await?;
+        Ok(response.map(|response| response.bump(N)))
+    }
+}
+RS
+    else
+        cat <<'RS'
 impl<const N: u64> Middleware<u64, u64> for Layer<N> {
     type Params = ();
 
@@ -60,6 +89,9 @@ impl<const N: u64> Middleware<u64, u64> for Layer<N> {
         Ok(response.map(|response| response + N))
     }
 }
+RS
+    fi
+    cat <<'RS'
 
 async fn handler(event: u64, _: &Context) -> Result<u64, Error> {
     Ok(event)
@@ -93,12 +125,14 @@ chain_main 1 >"$work/chain/src/main.rs"
 
 echo
 echo "compile time of one chain (cargo build --release of the crate alone):"
-printf '%-8s %10s %s\n' "layers" "seconds" "output"
+printf '%-8s %-9s %10s %s\n' "layers" "kind" "seconds" "output"
 for n in $DEPTHS; do
-    chain_main "$n" >"$work/chain/src/main.rs"
-    secs=$(cd "$work/chain" && seconds cargo build --release)
-    out=$("$CARGO_TARGET_DIR/release/chain")
-    printf '%-8s %10s %s\n' "$n" "$secs" "$out"
+    for kind in concrete generic; do
+        chain_main "$n" "$kind" >"$work/chain/src/main.rs"
+        secs=$(cd "$work/chain" && seconds cargo build --release)
+        out=$("$CARGO_TARGET_DIR/release/chain")
+        printf '%-8s %-9s %10s %s\n' "$n" "$kind" "$secs" "$out"
+    done
 done
 
 # The no-params example, as a crate of its own, and a hello world with lambda_runtime alone.

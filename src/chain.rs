@@ -25,7 +25,22 @@ use crate::trace::span as trace_span;
 mod sealed {
     pub trait Sealed {}
     pub trait SameParams<T> {}
+
+    /// The response type of a chain, read off its type alone.
+    ///
+    /// It is what [`Chain`](super::Chain) bounds name as `Response`. Kept apart from
+    /// `Chain` so that the response type of the chain inside a `Wrap` is found by
+    /// looking at the types, without proving that the inner chain is a `Chain`: with
+    /// the projection on `Chain` itself, proving a chain of N layers proved the inner
+    /// layers again for each mention of `I::Response`, and type checking grew
+    /// exponentially with N while the handler's form was still being inferred.
+    pub trait Respond {
+        /// The response type of the chain.
+        type Response;
+    }
 }
+
+pub(crate) use sealed::Respond;
 
 /// The rest of a chain, as a middleware sees it through [`Next`].
 ///
@@ -65,10 +80,7 @@ pub trait Invoke<E>: sealed::Sealed + Send + Sync {
 /// Implemented by the crate only; it appears in the bounds of
 /// [`Handler`](crate::Handler)'s methods so that a chain whose middlewares do not fit
 /// its handler is a compile error there.
-pub trait Chain<E>: sealed::Sealed + Send + Sync {
-    /// The response type of the chain.
-    type Response;
-
+pub trait Chain<E>: sealed::Sealed + sealed::Respond + Send + Sync {
     #[doc(hidden)]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -167,15 +179,17 @@ impl<M: Clone, I: Clone, P: Clone, T> Clone for Wrap<M, I, P, T> {
 
 impl<M, I, P, T> sealed::Sealed for Wrap<M, I, P, T> {}
 
+impl<M, I: Respond, P, T> Respond for Wrap<M, I, P, T> {
+    type Response = I::Response;
+}
+
 impl<E, M, I, P, T> Chain<E> for Wrap<M, I, P, T>
 where
-    P: ParamsOf<<M as Middleware<E, I::Response>>::Params> + Send + Sync,
-    M: Middleware<E, I::Response, Params = P>,
+    P: ParamsOf<<M as Middleware<E, <I as Respond>::Response>>::Params> + Send + Sync,
+    M: Middleware<E, <I as Respond>::Response, Params = P>,
     I: Chain<E>,
     T: TraceChoice,
 {
-    type Response = I::Response;
-
     #[inline]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -190,7 +204,7 @@ where
             ctx,
         );
         let future = self.middleware.call(&self.params, event, ctx, next);
-        WrapFuture::<_, Decision<M, T, G, E, I::Response>>::new(future, || self.middleware.name())
+        WrapFuture::<_, Decision<M, T, G, E, <I as Respond>::Response>>::new(future, || self.middleware.name())
     }
 }
 

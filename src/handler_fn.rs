@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 
 use lambda_runtime::{Context, Error, LambdaEvent};
 
-use crate::chain::{Chain, FnHandler, Handled};
+use crate::chain::{Chain, FnHandler, Handled, Respond};
 use crate::next::Proceeded;
 use crate::trace::choice::EnvTrace;
 
@@ -140,13 +140,19 @@ where
     }
 }
 
+impl<F, E, R> Respond for FnHandler<F, WithLambdaEvent<E, R>> {
+    type Response = R;
+}
+
+impl<F, E, R> Respond for FnHandler<F, WithContextRef<E, R>> {
+    type Response = R;
+}
+
 impl<F, E, R, Fut> Chain<E> for FnHandler<F, WithLambdaEvent<E, R>>
 where
     F: Fn(LambdaEvent<E>) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
-    type Response = R;
-
     #[inline]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -161,8 +167,6 @@ impl<F, E, R> Chain<E> for FnHandler<F, WithContextRef<E, R>>
 where
     F: for<'c> BorrowingFn<'c, E, Output = Result<R, Error>>,
 {
-    type Response = R;
-
     #[inline]
     fn run_chain<G: EnvTrace>(
         &self,

@@ -68,7 +68,7 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_http::{Request, RequestExt};
 use lambda_runtime::{Context, Error};
 
-use crate::chain::{Chain, FnHandler, Handled};
+use crate::chain::{Chain, FnHandler, Handled, Respond};
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
 use crate::next::Proceeded;
@@ -103,13 +103,15 @@ where
     type Response = R;
 }
 
+impl<F, R> Respond for FnHandler<F, WithRequest<R>> {
+    type Response = R;
+}
+
 impl<F, R, Fut> Chain<Request> for FnHandler<F, WithRequest<R>>
 where
     F: Fn(Request) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
-    type Response = R;
-
     #[inline]
     fn run_chain<G: EnvTrace>(
         &self,

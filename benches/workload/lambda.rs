@@ -56,12 +56,6 @@ where
     }
 }
 
-// The chains name the handler's form (`WithContextRef`) instead of letting
-// `.handler(..)` infer it: while it is being inferred, rustc proves the chain of a
-// middleware generic over its event (like `Step`) once per mention of the inner
-// chain's response type, so type checking grows exponentially with the depth
-// (16 layers took minutes). Middlewares for concrete types are not affected.
-
 /// `lambda_chain!(P; x x x)`: three `Step`s around `echo` (`lambda_chain!(P, 1; ..)`:
 /// `Step<1>`s).
 macro_rules! lambda_chain {
@@ -72,7 +66,7 @@ macro_rules! lambda_chain {
         $crate::workload::lambda::Lambda(
             lambda_middleware::Handler::builder()
                 $(.middleware($crate::workload::lambda::one!($x, $tag)))*
-                .handler::<_, lambda_middleware::WithContextRef<$p, $p>>($crate::workload::echo::<$p>)
+                .handler($crate::workload::echo::<$p>)
                 .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
         )
     };
@@ -84,7 +78,7 @@ macro_rules! lambda_traced_chain {
         $crate::workload::lambda::Lambda(
             lambda_middleware::Handler::builder()
                 $(.middleware($crate::workload::lambda::one!($x, 0)).traced())*
-                .handler::<_, lambda_middleware::WithContextRef<$p, $p>>($crate::workload::echo::<$p>)
+                .handler($crate::workload::echo::<$p>)
                 .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
         )
     };
