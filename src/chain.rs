@@ -291,10 +291,10 @@ struct WrapFuture<F, D: Decide> {
 
 impl<F, D: Decide> WrapFuture<F, D> {
     #[inline(always)]
-    fn new(future: F, name: impl FnOnce() -> &'static str) -> Self {
+    fn new(future: F, name: impl Fn() -> &'static str) -> Self {
         let mut span = MaybeUninit::uninit();
         if D::TRACED {
-            span.write(trace_span::middleware_span(name()));
+            span.write(trace_span::middleware_span(&name));
         }
         WrapFuture {
             future,

@@ -249,3 +249,52 @@ fn through_tower_the_future_is_boxed_once() {
     assert_eq!(output.unwrap(), expected(1, 7));
     assert_eq!(allocations, 1);
 }
+
+#[test]
+fn traced_middlewares_cost_no_name_and_no_allocation_when_no_subscriber_is_set() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// How often a middleware was asked for its name.
+    static NAMES: AtomicUsize = AtomicUsize::new(0);
+
+    /// `AddBoth<N>`, traced by its definition, counting calls to `name`.
+    struct Traced<const N: u64>;
+
+    impl<const N: u64> Middleware<u64, u64> for Traced<N> {
+        type Params = ();
+        const TRACE_EXECUTION: Option<bool> = Some(true);
+
+        fn name(&self) -> &'static str {
+            NAMES.fetch_add(1, Ordering::Relaxed);
+            "traced"
+        }
+
+        async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+        where
+            I: Invoke<u64, Response = u64>,
+        {
+            let response = next.run(event + N).await?;
+            Ok(response.map(|response| response + N))
+        }
+    }
+
+    // This test binary installs no `tracing` subscriber, global or scoped.
+    assert!(!tracing::dispatcher::has_been_set());
+    let handler = Handler::builder()
+        .middleware(Traced::<1>)
+        .middleware(AddBoth::<2>)
+        .middleware(Traced::<3>)
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+
+    let (allocations, output) = allocations_in(|| poll_once(handler.invoke_with(black_box(5), &ctx)));
+
+    assert_eq!(output.unwrap(), (5 + 6) * 1000 + 7 + 6);
+    assert_eq!(allocations, 0);
+    assert_eq!(
+        NAMES.load(Ordering::Relaxed),
+        0,
+        "names asked for with nobody to record them"
+    );
+}
