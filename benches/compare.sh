@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: every measurement of issue "prove zero cost", then one table.
+# One command: every measurement behind the zero-cost claim, then one table.
 #
 #   benches/compare.sh
 #
