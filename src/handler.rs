@@ -248,6 +248,10 @@ where
 
     fn call(&mut self, event: LambdaEvent<E>) -> Self::Future {
         let handler = self.clone();
-        Box::pin(async move { handler.invoke(event).await })
+        let LambdaEvent { payload, context } = event;
+        // `invoke_with` on the captured parts rather than `invoke(event)`: an `async fn`
+        // keeps its arguments twice in its state (rust-lang/rust#62958), and the context
+        // is the largest thing here.
+        Box::pin(async move { handler.invoke_with(payload, &context).await })
     }
 }
