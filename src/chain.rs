@@ -25,22 +25,42 @@ use crate::trace::span as trace_span;
 mod sealed {
     pub trait Sealed {}
     pub trait SameParams<T> {}
-
-    /// The response type of a chain, read off its type alone.
-    ///
-    /// It is what [`Chain`](super::Chain) bounds name as `Response`. Kept apart from
-    /// `Chain` so that the response type of the chain inside a `Wrap` is found by
-    /// looking at the types, without proving that the inner chain is a `Chain`: with
-    /// the projection on `Chain` itself, proving a chain of N layers proved the inner
-    /// layers again for each mention of `I::Response`, and type checking grew
-    /// exponentially with N while the handler's form was still being inferred.
-    pub trait Respond {
-        /// The response type of the chain.
-        type Response;
-    }
 }
 
-pub(crate) use sealed::Respond;
+/// The response type of a chain, read off its type alone.
+///
+/// A supertrait of [`Chain`]: in a bound, `C::Response` and `Chain<E, Response = R>`
+/// name it, and a fully qualified path is `<C as Respond>::Response`. Like `Chain`, it
+/// is implemented by the crate only.
+///
+/// It is kept apart from `Chain` so that the response type of the chain inside a
+/// `Wrap` is found from the types alone, without proving that the inner chain is a
+/// `Chain`. With the response type on `Chain` itself, proving a chain of N generic
+/// middlewares proved the inner layers again for each mention of the inner response
+/// type, and type checking grew exponentially with N.
+///
+/// # Example
+///
+/// ```
+/// use lambda_middleware::{Chain, Context, Error, Handler, Respond};
+///
+/// /// The response type of any handler's chain, named without knowing its event type.
+/// fn first_response<C: Respond>(_: &Handler<C>) -> Option<<C as Respond>::Response> {
+///     None
+/// }
+///
+/// async fn double(event: u64, _: &Context) -> Result<u64, Error> { Ok(event * 2) }
+///
+/// # fn main() -> Result<(), Error> {
+/// let handler = Handler::builder().handler(double)?;
+/// let none: Option<u64> = first_response(&handler);
+/// assert!(none.is_none());
+/// # Ok(()) }
+/// ```
+pub trait Respond: sealed::Sealed {
+    /// The response type of the chain.
+    type Response;
+}
 
 /// The rest of a chain, as a middleware sees it through [`Next`].
 ///
@@ -80,7 +100,7 @@ pub trait Invoke<E>: sealed::Sealed + Send + Sync {
 /// Implemented by the crate only; it appears in the bounds of
 /// [`Handler`](crate::Handler)'s methods so that a chain whose middlewares do not fit
 /// its handler is a compile error there.
-pub trait Chain<E>: sealed::Sealed + sealed::Respond + Send + Sync {
+pub trait Chain<E>: sealed::Sealed + Respond + Send + Sync {
     #[doc(hidden)]
     fn run_chain<G: EnvTrace>(
         &self,

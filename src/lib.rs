@@ -15,7 +15,7 @@ mod next;
 pub mod trace;
 
 pub use builder::{Assemble, HandlerBuilder, Identity, Stack};
-pub use chain::{Chain, FnHandler, Invoke, Rest, Wrap};
+pub use chain::{Chain, FnHandler, Invoke, Respond, Rest, Wrap};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
