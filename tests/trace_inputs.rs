@@ -42,7 +42,9 @@ mod xray {
     use std::time::Duration;
 
     use lambda_middleware::Tracer;
-    use lambda_middleware::trace::xray::{DAEMON_HEADER, MAX_NAME_CHARS, TraceHeader, XrayLayer, sanitise_name};
+    use lambda_middleware::trace::xray::{
+        DAEMON_HEADER, MAX_HEADER_LEN, MAX_NAME_CHARS, TraceHeader, XrayLayer, sanitise_name,
+    };
     use proptest::prelude::*;
     use serde_json::Value;
     use tracing_subscriber::layer::SubscriberExt;
@@ -141,6 +143,17 @@ mod xray {
             prop_assert!(sanitised.chars().count() <= MAX_NAME_CHARS);
             prop_assert!(sanitised.chars().all(is_allowed));
         }
+    }
+
+    #[test]
+    fn headers_longer_than_the_limit_are_refused_even_when_well_formed() {
+        let valid = format!("Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1;");
+        let at_limit = format!("{valid}{}", " ".repeat(MAX_HEADER_LEN - valid.len()));
+        assert_eq!(at_limit.len(), MAX_HEADER_LEN);
+        assert!(TraceHeader::parse(&at_limit).is_some());
+        // Whitespace is trimmed from values, so this one would parse but for its length.
+        let over = format!("Root={ROOT}{};Parent=53995c3f42cd8ad8;Sampled=1", "\t;".repeat(1_000));
+        assert!(TraceHeader::parse(&over).is_none());
     }
 
     proptest! {

@@ -13,7 +13,7 @@ pub const TRACE_HEADER_ENV: &str = "_X_AMZN_TRACE_ID";
 /// `1-<8 hex>-<24 hex>` and a `Parent` of 16 hex digits — and lenient about the
 /// rest: parts may come in any order, unknown parts (`Lineage=…`) are ignored, and
 /// `Sampled` other than `1` (`0`, `?`, missing) means "not sampled". A malformed
-/// header is `None`, never a panic.
+/// header, or one longer than [`MAX_HEADER_LEN`] bytes, is `None`, never a panic.
 ///
 /// ```
 /// use lambda_middleware::trace::xray::TraceHeader;
@@ -38,6 +38,22 @@ pub struct TraceHeader {
 
 const ROOT_LEN: usize = 35;
 
+/// The longest trace header [`TraceHeader::parse`] reads, in bytes.
+///
+/// Lambda's headers (`Root`, `Parent`, `Sampled`, `Lineage`) are under 200 bytes; a
+/// longer one is refused without being scanned.
+///
+/// ```
+/// use lambda_middleware::trace::xray::{MAX_HEADER_LEN, TraceHeader};
+///
+/// let padded = format!(
+///     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;{}",
+///     " ".repeat(MAX_HEADER_LEN),
+/// );
+/// assert!(TraceHeader::parse(&padded).is_none());
+/// ```
+pub const MAX_HEADER_LEN: usize = 1024;
+
 impl TraceHeader {
     /// Parses a trace header; `None` when `Root` or `Parent` is missing or malformed.
     ///
@@ -51,6 +67,9 @@ impl TraceHeader {
     /// assert!(TraceHeader::parse("").is_none());
     /// ```
     pub fn parse(header: &str) -> Option<TraceHeader> {
+        if header.len() > MAX_HEADER_LEN {
+            return None;
+        }
         let mut root = None;
         let mut parent = None;
         let mut sampled = false;

@@ -67,7 +67,7 @@ mod layer;
 
 pub use daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, udp_daemon_address};
 pub use document::{DAEMON_HEADER, MAX_DATAGRAM_BYTES, MAX_NAME_CHARS, sanitise_name};
-pub use header::{TRACE_HEADER_ENV, TraceHeader};
+pub use header::{MAX_HEADER_LEN, TRACE_HEADER_ENV, TraceHeader};
 pub use layer::XrayLayer;
 
 use serde_json::Value;
