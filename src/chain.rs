@@ -42,7 +42,7 @@ mod sealed {
 /// # Example
 ///
 /// ```
-/// use lambda_middleware::{Chain, Context, Error, Handler, Respond};
+/// use lambda_middleware::{Context, Error, Handler, Respond};
 ///
 /// /// The response type of any handler's chain, named without knowing its event type.
 /// fn first_response<C: Respond>(_: &Handler<C>) -> Option<<C as Respond>::Response> {
@@ -100,6 +100,10 @@ pub trait Invoke<E>: sealed::Sealed + Send + Sync {
 /// Implemented by the crate only; it appears in the bounds of
 /// [`Handler`](crate::Handler)'s methods so that a chain whose middlewares do not fit
 /// its handler is a compile error there.
+///
+/// Its response type comes from the supertrait [`Respond`]: write `C::Response` or
+/// `C: Chain<E, Response = R>` in a bound, and `<C as Respond>::Response` for the fully
+/// qualified path (`<C as Chain<E>>::Response` does not name it).
 pub trait Chain<E>: sealed::Sealed + Respond + Send + Sync {
     #[doc(hidden)]
     fn run_chain<G: EnvTrace>(

@@ -40,8 +40,8 @@ const ROOT_LEN: usize = 35;
 
 /// The longest trace header [`TraceHeader::parse`] reads, in bytes.
 ///
-/// Lambda's headers (`Root`, `Parent`, `Sampled`, `Lineage`) are under 200 bytes; a
-/// longer one is refused without being scanned.
+/// Lambda's API allows trace headers of up to 8,192 characters; a longer one is
+/// refused without being scanned.
 ///
 /// ```
 /// use lambda_middleware::trace::xray::{MAX_HEADER_LEN, TraceHeader};
@@ -52,7 +52,7 @@ const ROOT_LEN: usize = 35;
 /// );
 /// assert!(TraceHeader::parse(&padded).is_none());
 /// ```
-pub const MAX_HEADER_LEN: usize = 1024;
+pub const MAX_HEADER_LEN: usize = 8192;
 
 impl TraceHeader {
     /// Parses a trace header; `None` when `Root` or `Parent` is missing or malformed.
