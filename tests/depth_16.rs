@@ -2,50 +2,14 @@
 //! no `#![recursion_limit]` attribute — and runs, through every entry point the runtime
 //! and the tests use. Deeper chains: `tests/deep_chain.rs`.
 
-use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+mod support;
+
 use lambda_runtime::LambdaEvent;
+use support::layers::{borrowing, context, layers, owning};
 
-/// Adds 1 to the event on the way in and `N` to the response on the way out; sixteen
-/// distinct types, as a real chain has.
-struct Layer<const N: u64>;
-
-impl<const N: u64> Middleware<u64, u64> for Layer<N> {
-    type Params = ();
-
-    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
-    where
-        I: Invoke<u64, Response = u64>,
-    {
-        let response = next.run(event + 1).await?;
-        Ok(response.map(|response| response + N))
-    }
-}
-
-/// `Handler::builder().middleware(Layer::<0>)….middleware(Layer::<15>)`: one
-/// `.middleware(..)` call per number, written out by the macro without recursion.
-macro_rules! layers {
-    ($($n:literal)*) => {
-        Handler::builder() $(.middleware(Layer::<$n>))*
-    };
-}
-
-async fn borrowing(event: u64, ctx: &Context) -> Result<u64, Error> {
-    Ok(event * 1000 + ctx.deadline)
-}
-
-async fn owning(event: LambdaEvent<u64>) -> Result<u64, Error> {
-    Ok(event.payload * 1000 + event.context.deadline)
-}
-
-/// Every layer added 1 on the way in, and 0 + 1 + … + 15 = 120 on the way out.
+/// What the sixteen layers answer.
 const fn expected(payload: u64, deadline: u64) -> u64 {
-    (payload + 16) * 1000 + deadline + 120
-}
-
-fn context() -> Context {
-    let mut context = Context::default();
-    context.deadline = 9;
-    context
+    support::layers::expected(16, payload, deadline)
 }
 
 #[tokio::test]

@@ -7,32 +7,8 @@
 
 mod support;
 
-use std::process::Command;
-use std::time::Duration;
-
 use serde_json::{Value, json};
-use support::process::Running;
-use support::runtime_api::{PAST_DEADLINE_MS, Queued, RuntimeApi};
-
-const FUNCTION_ENV: &str = "TEST_LAMBDA_FUNCTION";
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-fn start_function(name: &str, api: &RuntimeApi, env: &[(&str, &str)]) -> Running {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
-    command.args([
-        "lambda_function",
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    api.lambda_env(&mut command);
-    command.env(FUNCTION_ENV, name);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    Running::spawn(name, command)
-}
+use support::runtime_api::{FUNCTION_ENV, PAST_DEADLINE_MS, Queued, RuntimeApi, TIMEOUT, start_function};
 
 fn api_gateway(method: &str, path: &str, headers: Value) -> Value {
     json!({

@@ -409,57 +409,39 @@ mod apigw {
         }
     }
 
-    impl HttpResponse for ApiGatewayProxyResponse {
-        fn with_status(status: u16, body: Option<String>) -> Self {
-            let mut response = ApiGatewayProxyResponse::default();
-            response.status_code = i64::from(status);
-            response.body = body.map(Body::Text);
-            response
-        }
+    /// The REST (v1) and HTTP (v2) API responses have the same fields under the same
+    /// names, so one body serves both.
+    macro_rules! api_gateway_response {
+        ($($response:ty),*) => {$(
+            impl HttpResponse for $response {
+                fn with_status(status: u16, body: Option<String>) -> Self {
+                    let mut response = <$response>::default();
+                    response.status_code = i64::from(status);
+                    response.body = body.map(Body::Text);
+                    response
+                }
 
-        fn status(&self) -> Option<u16> {
-            status(self.status_code)
-        }
+                fn status(&self) -> Option<u16> {
+                    status(self.status_code)
+                }
 
-        fn header(&self, name: &str) -> Option<&str> {
-            get(&self.headers, Some(&self.multi_value_headers), name)
-        }
+                fn header(&self, name: &str) -> Option<&str> {
+                    get(&self.headers, Some(&self.multi_value_headers), name)
+                }
 
-        fn set_header(&mut self, name: &str, value: &str) -> bool {
-            set(
-                &mut self.headers,
-                Some((&mut self.multi_value_headers, false)),
-                name,
-                value,
-            )
-        }
+                fn set_header(&mut self, name: &str, value: &str) -> bool {
+                    set(
+                        &mut self.headers,
+                        Some((&mut self.multi_value_headers, false)),
+                        name,
+                        value,
+                    )
+                }
+            }
+        )*};
     }
 
-    impl HttpResponse for ApiGatewayV2httpResponse {
-        fn with_status(status: u16, body: Option<String>) -> Self {
-            let mut response = ApiGatewayV2httpResponse::default();
-            response.status_code = i64::from(status);
-            response.body = body.map(Body::Text);
-            response
-        }
-
-        fn status(&self) -> Option<u16> {
-            status(self.status_code)
-        }
-
-        fn header(&self, name: &str) -> Option<&str> {
-            get(&self.headers, Some(&self.multi_value_headers), name)
-        }
-
-        fn set_header(&mut self, name: &str, value: &str) -> bool {
-            set(
-                &mut self.headers,
-                Some((&mut self.multi_value_headers, false)),
-                name,
-                value,
-            )
-        }
-    }
+    api_gateway_response!(ApiGatewayProxyResponse, ApiGatewayV2httpResponse);
 }
 
 #[cfg(feature = "http")]

@@ -461,3 +461,29 @@ async fn read_request<R: AsyncBufReadExt + AsyncReadExt + Unpin>(reader: &mut R)
     }
     Ok(Some(request))
 }
+
+/// Names the function the child process runs.
+pub const FUNCTION_ENV: &str = "TEST_LAMBDA_FUNCTION";
+
+/// Generous: a few invocations take milliseconds; this only bounds a hung test.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Starts this same test binary again as the function process `name`, running only the
+/// ignored test `lambda_function` (which picks the function from [`FUNCTION_ENV`]),
+/// pointed at `api`, with `env` added to its environment.
+pub fn start_function(name: &str, api: &RuntimeApi, env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
+    command.args([
+        "lambda_function",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    api.lambda_env(&mut command);
+    command.env(FUNCTION_ENV, name);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Running::spawn(name, command)
+}
