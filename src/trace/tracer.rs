@@ -341,6 +341,11 @@ mod sealed {
 /// accepts(0.5_f32);
 /// accepts(false);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an X-Ray annotation value",
+    label = "not a string, integer, float or bool",
+    note = "annotations are indexed for search, so X-Ray takes only strings, numbers and booleans; put other values in metadata with `Tracer::put_metadata`"
+)]
 pub trait AnnotationValue: sealed::Sealed {
     #[doc(hidden)]
     fn into_annotation(self) -> Annotation;
