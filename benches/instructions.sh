@@ -5,6 +5,8 @@
 #
 #   benches/instructions.sh                       every payload, variant and depth
 #   PAYLOADS=u64 VARIANTS="limit lambda-middleware" benches/instructions.sh
+#   benches/instructions.sh profile json lambda-middleware 10
+#                                                 one workload's instructions by function
 #
 # Each workload runs twice in its own process, K and 2K invocations, with callgrind
 # collecting inside the measured loop only; (count(2K) - count(K)) / K cancels
@@ -76,6 +78,20 @@ wanted() { # list value -> true when the list is empty or holds the value
 echo "building the workloads${FEATURES:+ with --features $FEATURES}..." >&2
 bin=$(build "$FEATURES")
 [ -x "$bin" ] || { echo "could not build benches/instructions.rs" >&2; exit 1; }
+
+# `profile PAYLOAD VARIANT N`: where one workload's instructions go, by function
+# (callgrind_annotate's table, for K invocations).
+if [ "${1:-}" = profile ]; then
+    shift
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/profile.out" \
+        --toggle-collect='*run_loop*' "$bin" run "$@" "$K" >/dev/null 2>"$tmp/stderr" || {
+        cat "$tmp/stderr" >&2
+        exit 1
+    }
+    echo "instructions of $K invocations of $*, by function:"
+    callgrind_annotate "$tmp/profile.out" | sed -n '/^Ir  *file:function/,$p' | head -n 25
+    exit 0
+fi
 
 printf 'payload\tvariant\tn\tinstructions\tallocations\n' >"$OUT"
 "$bin" list | while IFS=$'\t' read -r payload variant n; do
