@@ -6,17 +6,11 @@
 //! attribute goes at the top of the crate that builds and awaits the chain (a binary's
 //! `main.rs`; here, this test file).
 //!
-//! Measured with rustc 1.95. Each layer adds about seven levels to the query that
-//! computes the layout of the future awaiting the chain, and the exact numbers move by
-//! one or two with the code around the chain and the order rustc evaluates it in:
-//!
-//! - with the default limit (128), 16 layers compile through every entry point at
-//!   once (`tests/depth_16.rs`); 17 do not. One at a time, `Handler::invoke` with an
-//!   owning handler and `tower::Service::call` (what `lambda_runtime::run` uses) reach
-//!   17, `Handler::invoke_with` with a borrowing handler 18;
-//! - 64 layers need a limit of at least 455 for this file, and between 448 and 460 for
-//!   each of its tests alone (`Service::call` needs the most), so 256 is not enough:
-//!   use 512.
+//! How far the limits go is measured by `benches/depth.sh`, which builds a chain of N
+//! layers in a crate of its own and awaits it through every entry point. With rustc
+//! 1.95 it printed: 17 layers are the deepest that compile with the default limit
+//! (128), and 64 layers need a limit of at least 453, so 256 is not enough: use 512.
+//! The exact numbers move by a few with the code around the chain.
 #![recursion_limit = "512"]
 
 mod support;
