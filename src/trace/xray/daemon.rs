@@ -44,20 +44,73 @@ pub(crate) struct Daemon {
     address: SocketAddr,
 }
 
+/// Why a daemon address cannot be used: the layer made from it sends nothing.
+///
+/// ```
+/// use lambda_middleware::trace::xray::{DaemonAddressError, XrayLayer};
+///
+/// let error = XrayLayer::try_with_daemon_address("nonsense").unwrap_err();
+/// assert!(matches!(error, DaemonAddressError::Unresolved { .. }));
+/// assert!(error.to_string().starts_with("the X-Ray daemon address \"nonsense\" does not resolve"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonAddressError {
+    /// The address has no UDP part in any accepted form.
+    #[error(
+        "the X-Ray daemon address {address:?} is not `host:port`, `udp:host:port` or `tcp:host:port udp:host:port`"
+    )]
+    Malformed {
+        /// The address as given.
+        address: String,
+    },
+    /// The UDP part does not resolve to a socket address.
+    #[error("the X-Ray daemon address {address:?} does not resolve to a socket address: {source}")]
+    Unresolved {
+        /// The UDP part of the address.
+        address: String,
+        /// What resolving it said.
+        source: io::Error,
+    },
+    /// No local UDP socket could be bound to send from.
+    #[error("no UDP socket to send to the X-Ray daemon at {address}: {source}")]
+    Socket {
+        /// The daemon's address.
+        address: SocketAddr,
+        /// What binding the socket said.
+        source: io::Error,
+    },
+}
+
 impl Daemon {
-    /// Resolves `address` (see [`udp_daemon_address`]) and binds a socket for it; `None`
-    /// when either fails, so that a misconfigured address costs nothing afterwards.
-    pub(crate) fn connect(address: &str) -> Option<Daemon> {
-        let address = udp_daemon_address(address)?.to_socket_addrs().ok()?.next()?;
+    /// Resolves `address` (see [`udp_daemon_address`]) and binds a non-blocking socket
+    /// for it, once, so that a misconfigured address costs nothing afterwards.
+    pub(crate) fn connect(address: &str) -> Result<Daemon, DaemonAddressError> {
+        let udp = udp_daemon_address(address).ok_or_else(|| DaemonAddressError::Malformed {
+            address: address.to_owned(),
+        })?;
+        let unresolved = |source| DaemonAddressError::Unresolved {
+            address: udp.to_owned(),
+            source,
+        };
+        let address = udp
+            .to_socket_addrs()
+            .map_err(unresolved)?
+            .next()
+            .ok_or_else(|| unresolved(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
         let local: SocketAddr = if address.is_ipv4() {
             ([0, 0, 0, 0], 0).into()
         } else {
             ([0u16; 8], 0).into()
         };
-        let socket = UdpSocket::bind(local).ok()?;
+        let socket = |source| DaemonAddressError::Socket { address, source };
+        let socket_for = UdpSocket::bind(local).map_err(socket)?;
         // A full socket buffer drops the document instead of waiting.
-        socket.set_nonblocking(true).ok()?;
-        Some(Daemon { socket, address })
+        socket_for.set_nonblocking(true).map_err(socket)?;
+        Ok(Daemon {
+            socket: socket_for,
+            address,
+        })
     }
 
     pub(crate) fn address(&self) -> SocketAddr {
@@ -85,7 +138,7 @@ mod tests {
             "tcp:127.0.0.1:2000",
             "a b c",
         ] {
-            assert!(Daemon::connect(address).is_none(), "{address}");
+            assert!(Daemon::connect(address).is_err(), "{address}");
         }
         assert_eq!(
             Daemon::connect("udp:127.0.0.1:2000 tcp:127.0.0.1:2000")

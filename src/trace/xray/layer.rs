@@ -13,7 +13,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, Daemon};
+use super::daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, Daemon, DaemonAddressError};
 use super::document::{FIELDS_NAMESPACE, Failure, Subsegment, epoch_seconds};
 use super::header::{TRACE_HEADER_ENV, TraceHeader};
 use crate::trace::span::MIDDLEWARE_SPAN;
@@ -50,8 +50,10 @@ impl XrayLayer {
     /// A layer that sends to `AWS_XRAY_DAEMON_ADDRESS` (`127.0.0.1:2000` when unset),
     /// resolved once, now.
     ///
-    /// It never fails: with an address that cannot be used, the layer sends nothing
-    /// ([`daemon_address`](XrayLayer::daemon_address) is `None`).
+    /// It never fails: with an address that cannot be used, it writes why to standard
+    /// error (so to CloudWatch, under Lambda) and the layer sends nothing
+    /// ([`daemon_address`](XrayLayer::daemon_address) is `None`). To fail at start-up
+    /// instead, use [`try_from_env`](XrayLayer::try_from_env).
     ///
     /// ```
     /// use lambda_middleware::trace::xray::XrayLayer;
@@ -61,14 +63,33 @@ impl XrayLayer {
     /// assert_eq!(layer.daemon_address(), Some("127.0.0.1:2000".parse().unwrap()));
     /// ```
     pub fn from_env() -> Self {
+        XrayLayer::try_from_env().unwrap_or_else(|error| {
+            eprintln!("{DAEMON_ADDRESS_ENV}: {error}; nothing will be sent to X-Ray");
+            XrayLayer::sending_nothing()
+        })
+    }
+
+    /// Like [`from_env`](XrayLayer::from_env), but an address that cannot be used is an
+    /// error.
+    ///
+    /// ```
+    /// use lambda_middleware::trace::xray::XrayLayer;
+    ///
+    /// // Unset in doctests: the default address.
+    /// let layer = XrayLayer::try_from_env()?;
+    /// assert_eq!(layer.daemon_address(), Some("127.0.0.1:2000".parse().unwrap()));
+    /// # Ok::<(), lambda_middleware::trace::xray::DaemonAddressError>(())
+    /// ```
+    pub fn try_from_env() -> Result<Self, DaemonAddressError> {
         match std::env::var(DAEMON_ADDRESS_ENV) {
-            Ok(address) if !address.trim().is_empty() => XrayLayer::with_daemon_address(&address),
-            _ => XrayLayer::with_daemon_address(DEFAULT_DAEMON_ADDRESS),
+            Ok(address) if !address.trim().is_empty() => XrayLayer::try_with_daemon_address(&address),
+            _ => XrayLayer::try_with_daemon_address(DEFAULT_DAEMON_ADDRESS),
         }
     }
 
     /// A layer that sends to `address`: `host:port` or `tcp:host:port udp:host:port`
-    /// (see [`udp_daemon_address`](super::udp_daemon_address)), resolved once, now.
+    /// (see [`udp_daemon_address`](super::udp_daemon_address)), resolved once, now; with
+    /// an address that cannot be used, a layer that sends nothing.
     ///
     /// ```
     /// use lambda_middleware::trace::xray::XrayLayer;
@@ -78,8 +99,31 @@ impl XrayLayer {
     /// assert_eq!(XrayLayer::with_daemon_address("not an address").daemon_address(), None);
     /// ```
     pub fn with_daemon_address(address: &str) -> Self {
+        XrayLayer::try_with_daemon_address(address).unwrap_or_else(|_| XrayLayer::sending_nothing())
+    }
+
+    /// A layer that sends to `address`, or why it cannot.
+    ///
+    /// ```
+    /// use lambda_middleware::trace::xray::XrayLayer;
+    ///
+    /// assert!(XrayLayer::try_with_daemon_address("127.0.0.1:2000").is_ok());
+    /// let error = XrayLayer::try_with_daemon_address("tcp:127.0.0.1:2000").unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "the X-Ray daemon address \"tcp:127.0.0.1:2000\" is not `host:port`, `udp:host:port` or `tcp:host:port udp:host:port`",
+    /// );
+    /// ```
+    pub fn try_with_daemon_address(address: &str) -> Result<Self, DaemonAddressError> {
+        Ok(XrayLayer {
+            daemon: Some(Daemon::connect(address)?),
+            with_subsegment: WithSubsegment(|_, _, _| {}),
+        })
+    }
+
+    fn sending_nothing() -> Self {
         XrayLayer {
-            daemon: Daemon::connect(address),
+            daemon: None,
             with_subsegment: WithSubsegment(|_, _, _| {}),
         }
     }

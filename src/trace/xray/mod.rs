@@ -65,7 +65,7 @@ mod document;
 mod header;
 mod layer;
 
-pub use daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, udp_daemon_address};
+pub use daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, DaemonAddressError, udp_daemon_address};
 pub use document::{DAEMON_HEADER, MAX_DATAGRAM_BYTES, MAX_NAME_CHARS, sanitise_name};
 pub use header::{MAX_HEADER_LEN, TRACE_HEADER_ENV, TraceHeader};
 pub use layer::XrayLayer;
