@@ -19,6 +19,7 @@ use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proce
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use tracing::Instrument;
+use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -74,7 +75,10 @@ async fn main() -> Result<(), Error> {
         .handler(handler)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        let subscriber = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer());
+        // Logs at INFO and above only: below that, the runtime and its HTTP client log
+        // every connection and the whole raw event, all of it kept in CloudWatch.
+        let logs = tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+        let subscriber = tracing_subscriber::registry().with(logs);
         #[cfg(feature = "xray")]
         let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
         subscriber.init();

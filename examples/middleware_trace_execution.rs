@@ -97,7 +97,10 @@ async fn main() -> Result<(), Error> {
         .handler(handler)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        let subscriber = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer());
+        // Logs at INFO and above only: below that, the runtime and its HTTP client log
+        // every connection and the whole raw event, all of it kept in CloudWatch.
+        let logs = tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+        let subscriber = tracing_subscriber::registry().with(logs);
         #[cfg(feature = "xray")]
         let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
         subscriber.init();

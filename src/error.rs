@@ -17,7 +17,7 @@
 ///      1, y, yes, t, true, on (true) or 0, n, no, f, false, off (false), in any case",
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// An environment variable the crate reads has a value it does not accept.
@@ -30,4 +30,12 @@ pub enum BuildError {
         /// What it accepts.
         expected: &'static str,
     },
+}
+
+/// The message itself, so that `fn main() -> Result<(), Error>` prints what to fix
+/// rather than the enum's fields.
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }

@@ -354,7 +354,7 @@ impl fmt::Debug for LocalFunction {
 ///     "the event is not a valid `u64`: invalid type: string \"seven\", expected u64 at line 1 column 7",
 /// );
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum LocalError {
     /// The event text does not deserialise into the handler's event type.
@@ -373,6 +373,14 @@ pub enum LocalError {
         /// What serde found wrong.
         source: serde_json::Error,
     },
+}
+
+/// The message itself, so that `fn main() -> Result<(), Error>` prints what is wrong
+/// with the event rather than the enum's fields.
+impl std::fmt::Debug for LocalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// A fresh context for one local invocation, from [`LocalFunction::default`].
