@@ -44,7 +44,7 @@ struct Layer<const N: u64>;
 impl<const N: u64> Middleware<u64, u64> for Layer<N> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+    async fn call<'n, I>(&self, _: &(), event: u64, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, u64>, Error>
     where
         I: Invoke<u64, Response = u64>,
     {

@@ -67,7 +67,7 @@ impl Bump for u64 {
 impl<E: Bump, R: Bump, const N: u64> Middleware<E, R> for Layer<N> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: E, _: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    async fn call<'n, I>(&self, _: &(), event: E, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {
@@ -81,7 +81,7 @@ RS
 impl<const N: u64> Middleware<u64, u64> for Layer<N> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+    async fn call<'n, I>(&self, _: &(), event: u64, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, u64>, Error>
     where
         I: Invoke<u64, Response = u64>,
     {

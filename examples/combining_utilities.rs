@@ -48,13 +48,13 @@ impl Middleware<ApiGatewayProxyRequest, ApiGatewayProxyResponse> for MiddlewareC
         "middleware_custom"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         _: &(),
         request: ApiGatewayProxyRequest,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<ApiGatewayProxyResponse>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, ApiGatewayProxyResponse>, Error>
     where
         I: Invoke<ApiGatewayProxyRequest, Response = ApiGatewayProxyResponse>,
     {

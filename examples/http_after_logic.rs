@@ -25,13 +25,13 @@ struct ResponseHeaders;
 impl Middleware<Request, Response<Body>> for ResponseHeaders {
     type Params = ();
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         _: &(),
         request: Request,
         ctx: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<Response<Body>>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Response<Body>>, Error>
     where
         I: Invoke<Request, Response = Response<Body>>,
     {

@@ -26,13 +26,13 @@ struct ResponseHeaders;
 impl Middleware<ApiGatewayProxyRequest, ApiGatewayProxyResponse> for ResponseHeaders {
     type Params = ();
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         _: &(),
         request: ApiGatewayProxyRequest,
         ctx: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<ApiGatewayProxyResponse>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, ApiGatewayProxyResponse>, Error>
     where
         I: Invoke<ApiGatewayProxyRequest, Response = ApiGatewayProxyResponse>,
     {

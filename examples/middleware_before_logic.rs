@@ -26,13 +26,13 @@ struct DefaultPaymentStatus;
 impl<R: Send> Middleware<EventBridgeEvent<Value>, R> for DefaultPaymentStatus {
     type Params = ();
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         _: &(),
         mut event: EventBridgeEvent<Value>,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<EventBridgeEvent<Value>, Response = R>,
     {

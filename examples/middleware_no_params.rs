@@ -21,7 +21,13 @@ struct NormaliseHeaders;
 impl Middleware<Value, Value> for NormaliseHeaders {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), mut event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        mut event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

@@ -36,7 +36,13 @@ impl Middleware<Value, Value> for MiddlewareWithAdvancedTracing {
         "middleware_with_advanced_tracing"
     }
 
-    async fn call<I>(&self, _: &(), event: Value, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

@@ -47,7 +47,13 @@ impl Middleware<Value, Value> for MiddlewareWithTracing {
         "middleware_with_tracing"
     }
 
-    async fn call<I>(&self, _: &(), event: Value, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -63,7 +69,13 @@ struct ValidateRequest;
 impl Middleware<Value, Value> for ValidateRequest {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

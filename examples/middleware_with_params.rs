@@ -30,13 +30,13 @@ impl Middleware<Value, Value> for ObfuscateSensitiveData {
         "obfuscate_sensitive_data"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &ObfuscateParams,
         mut event: Value,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<Value>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

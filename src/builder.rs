@@ -34,8 +34,8 @@ use crate::trace::trace_middlewares_from_env;
 /// impl Middleware<(), ()> for Step {
 ///     type Params = ();
 ///
-///     async fn call<I>(&self, _: &(), event: (), _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<()>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: (), _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, ()>, Error>
 ///     where
 ///         I: Invoke<(), Response = ()>,
 ///     {
@@ -148,8 +148,8 @@ impl<S> HandlerBuilder<S> {
     /// # use serde_json::Value;
     /// struct CorrelationId;
     /// # impl Middleware<Value, Value> for CorrelationId { type Params = ();
-    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
-    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// #   async fn call<'n, I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'n, I>)
+    /// #   -> Result<Proceeded<'n, Value>, Error> { Ok(n.run(e).await?) } }
     /// async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
     ///
     /// let handler = Handler::builder().middleware(CorrelationId).handler(handler)?;
@@ -176,8 +176,8 @@ impl<S> HandlerBuilder<S> {
     ///     mask: String,
     /// }
     /// # impl Middleware<Value, Value> for Obfuscate { type Params = ObfuscateParams;
-    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &ObfuscateParams, e: Value, _: &Context, n: Next<'_, I>)
-    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// #   async fn call<'n, I: Invoke<Value, Response = Value>>(&self, _: &ObfuscateParams, e: Value, _: &Context, n: Next<'n, I>)
+    /// #   -> Result<Proceeded<'n, Value>, Error> { Ok(n.run(e).await?) } }
     /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
     ///
     /// let handler = Handler::builder()
@@ -239,11 +239,11 @@ impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
     /// # use serde_json::Value;
     /// # struct Audit; struct Cache;
     /// # impl Middleware<Value, Value> for Audit { type Params = ();
-    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
-    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// #   async fn call<'n, I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'n, I>)
+    /// #   -> Result<Proceeded<'n, Value>, Error> { Ok(n.run(e).await?) } }
     /// # impl Middleware<Value, Value> for Cache { type Params = ();
-    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
-    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// #   async fn call<'n, I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'n, I>)
+    /// #   -> Result<Proceeded<'n, Value>, Error> { Ok(n.run(e).await?) } }
     /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
     /// let handler = Handler::builder()
     ///     .middleware(Audit).traced()    // always a `## Audit` span
@@ -264,8 +264,8 @@ impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
     /// # use serde_json::Value;
     /// # struct Cache;
     /// # impl Middleware<Value, Value> for Cache { type Params = ();
-    /// #   async fn call<I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'_, I>)
-    /// #   -> Result<Proceeded<Value>, Error> { Ok(n.run(e).await?) } }
+    /// #   async fn call<'n, I: Invoke<Value, Response = Value>>(&self, _: &(), e: Value, _: &Context, n: Next<'n, I>)
+    /// #   -> Result<Proceeded<'n, Value>, Error> { Ok(n.run(e).await?) } }
     /// # async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
     /// let handler = Handler::builder().middleware(Cache).untraced().handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())

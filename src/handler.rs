@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_runtime::{Context, Error, LambdaEvent};
+use pin_project_lite::pin_project;
 
 use crate::builder::{HandlerBuilder, Identity};
-use crate::chain::{Chain, DescribeChain};
-use crate::next::Proceeded;
+use crate::chain::{Chain, DescribeChain, Token};
 use crate::trace::choice::{EnvOff, EnvOn};
 
 /// A Lambda handler with its middlewares: the value `lambda_runtime` runs.
@@ -160,9 +160,13 @@ impl<C> Handler<C> {
         // The one branch per invocation that `POWERTOOLS_TRACE_MIDDLEWARES` costs: each
         // arm is a chain compiled for that setting, with no tracing checks inside.
         if self.shared.trace_env {
-            Invocation::TraceAll(chain.run_chain::<EnvOn>(payload, context))
+            Invocation::TraceAll {
+                future: chain.run_chain::<EnvOn>(payload, context, Token(())),
+            }
         } else {
-            Invocation::Plain(chain.run_chain::<EnvOff>(payload, context))
+            Invocation::Plain {
+                future: chain.run_chain::<EnvOff>(payload, context, Token(())),
+            }
         }
     }
 }
@@ -185,30 +189,28 @@ impl<C: DescribeChain> fmt::Debug for Handler<C> {
     }
 }
 
-/// One invocation: the chain compiled with or without environment tracing.
-enum Invocation<A, B> {
-    TraceAll(A),
-    Plain(B),
+pin_project! {
+    /// One invocation: the chain compiled with or without environment tracing.
+    #[project = InvocationProj]
+    enum Invocation<A, B> {
+        TraceAll { #[pin] future: A },
+        Plain { #[pin] future: B },
+    }
 }
 
 impl<A, B, R> Future for Invocation<A, B>
 where
-    A: Future<Output = Result<Proceeded<R>, Error>>,
-    B: Future<Output = Result<Proceeded<R>, Error>>,
+    A: Future<Output = Result<R, Error>>,
+    B: Future<Output = Result<R, Error>>,
 {
     type Output = Result<R, Error>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        // SAFETY: the variants' futures are structurally pinned: never moved out, and
-        // `Invocation` has no `Drop` impl.
-        let poll = unsafe {
-            match self.get_unchecked_mut() {
-                Invocation::TraceAll(future) => Pin::new_unchecked(future).poll(cx),
-                Invocation::Plain(future) => Pin::new_unchecked(future).poll(cx),
-            }
-        };
-        poll.map(|outcome| outcome.map(Proceeded::into_response))
+        match self.project() {
+            InvocationProj::TraceAll { future } => future.poll(cx),
+            InvocationProj::Plain { future } => future.poll(cx),
+        }
     }
 }
 

@@ -15,8 +15,7 @@ use std::marker::PhantomData;
 
 use lambda_runtime::{Context, Error, LambdaEvent};
 
-use crate::chain::{Chain, FnHandler, Handled, Respond};
-use crate::next::Proceeded;
+use crate::chain::{Chain, FnHandler, Respond, Token};
 use crate::trace::choice::EnvTrace;
 
 /// Marks a handler in lambda_runtime's convention, `async fn(LambdaEvent<E>) -> Result<R, Error>`
@@ -148,31 +147,39 @@ impl<F, E, R> Respond for FnHandler<F, WithContextRef<E, R>> {
     type Response = R;
 }
 
+// Not listed in errors: which handler forms exist depends on the crate's features,
+// and `HandlerFn`'s own message already says what a handler is.
+#[diagnostic::do_not_recommend]
 impl<F, E, R, Fut> Chain<E> for FnHandler<F, WithLambdaEvent<E, R>>
 where
     F: Fn(LambdaEvent<E>) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
-    #[inline]
+    #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
         event: E,
         ctx: &Context,
-    ) -> impl Future<Output = Result<Proceeded<R>, Error>> + Send {
-        Handled::new((self.function())(LambdaEvent::new(event, ctx.clone())))
+        _: Token,
+    ) -> impl Future<Output = Result<R, Error>> + Send {
+        (self.function())(LambdaEvent::new(event, ctx.clone()))
     }
 }
 
+// Not listed in errors: which handler forms exist depends on the crate's features,
+// and `HandlerFn`'s own message already says what a handler is.
+#[diagnostic::do_not_recommend]
 impl<F, E, R> Chain<E> for FnHandler<F, WithContextRef<E, R>>
 where
     F: for<'c> BorrowingFn<'c, E, Output = Result<R, Error>>,
 {
-    #[inline]
+    #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
         event: E,
         ctx: &Context,
-    ) -> impl Future<Output = Result<Proceeded<R>, Error>> + Send {
-        Handled::new(self.function().call(event, ctx))
+        _: Token,
+    ) -> impl Future<Output = Result<R, Error>> + Send {
+        self.function().call(event, ctx)
     }
 }

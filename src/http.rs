@@ -28,8 +28,8 @@
 //! impl Middleware<Request, Response<Body>> for ResponseHeaders {
 //!     type Params = ();
 //!
-//!     async fn call<I>(&self, _: &(), request: Request, ctx: &Context, next: Next<'_, I>)
-//!         -> Result<Proceeded<Response<Body>>, Error>
+//!     async fn call<'n, I>(&self, _: &(), request: Request, ctx: &Context, next: Next<'n, I>)
+//!         -> Result<Proceeded<'n, Response<Body>>, Error>
 //!     where
 //!         I: Invoke<Request, Response = Response<Body>>,
 //!     {
@@ -68,10 +68,9 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_http::{Request, RequestExt};
 use lambda_runtime::{Context, Error};
 
-use crate::chain::{Chain, FnHandler, Handled, Respond};
+use crate::chain::{Chain, FnHandler, Respond, Token};
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
-use crate::next::Proceeded;
 use crate::trace::choice::EnvTrace;
 
 /// Marks a handler in `lambda_http`'s convention, `async fn(Request) -> Result<R, Error>`
@@ -107,18 +106,22 @@ impl<F, R> Respond for FnHandler<F, WithRequest<R>> {
     type Response = R;
 }
 
+// Not listed in errors: which handler forms exist depends on the crate's features,
+// and `HandlerFn`'s own message already says what a handler is.
+#[diagnostic::do_not_recommend]
 impl<F, R, Fut> Chain<Request> for FnHandler<F, WithRequest<R>>
 where
     F: Fn(Request) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
-    #[inline]
+    #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
         request: Request,
         _: &Context,
-    ) -> impl Future<Output = Result<Proceeded<R>, Error>> + Send {
-        Handled::new((self.function())(request))
+        _: Token,
+    ) -> impl Future<Output = Result<R, Error>> + Send {
+        (self.function())(request)
     }
 }
 

@@ -6,6 +6,7 @@ mod chain;
 mod error;
 mod handler;
 mod handler_fn;
+pub mod hooks;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod local;
@@ -15,7 +16,7 @@ mod next;
 pub mod trace;
 
 pub use builder::{Assemble, HandlerBuilder, Identity, Stack};
-pub use chain::{Chain, FnHandler, Invoke, Respond, Rest, Wrap};
+pub use chain::{Chain, FnHandler, Invoke, ParamsOf, Respond, Rest, Wrap};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};

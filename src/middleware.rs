@@ -1,20 +1,34 @@
-//! The [`Middleware`] trait: one `async fn call` holds the before-, after- and
-//! on-error logic.
+//! The [`Middleware`] trait: one `async fn call` holding the before-, after- and
+//! on-error logic, or the three synchronous hooks `before`, `after` and `on_error`.
 
 use std::future::Future;
 
 use lambda_runtime::{Context, Error};
 
 use crate::chain::Invoke;
+use crate::hooks::{Flow, Hooked};
 use crate::next::{Next, Proceeded};
 
 /// Logic that runs around a Lambda handler: before it, after it, and when it fails.
 ///
-/// A middleware is one type with one `async fn call`. Code before
-/// `next.run(event).await` is the before-logic, code after it the after-logic, and the
-/// `Result` that `next.run` returns is where errors are seen, passed on (`?`),
-/// replaced or recovered from. See [`Next`], [`Proceeded`] and
-/// [`Failure`](crate::Failure).
+/// A middleware is one type implementing this trait, written in one of two ways:
+///
+/// - **`async fn call`**, for any logic, async or not. Code before
+///   `next.run(event).await` is the before-logic, code after it the after-logic, and
+///   the `Result` that `next.run` returns is where errors are seen, passed on (`?`),
+///   replaced or recovered from. See [`Next`], [`Proceeded`] and
+///   [`Failure`](crate::Failure).
+/// - **hooks**, for synchronous logic (add headers, check a field, answer a preflight,
+///   map an error to a response): [`before`](Middleware::before),
+///   [`after`](Middleware::after) and [`on_error`](Middleware::on_error), Middy's
+///   `before` / `after` / `onError`, typed. The chain calls the handler between them,
+///   so a hook middleware cannot forget it or run it twice, and the layer compiles to a
+///   named future with no `async` state of its own: it costs what a hand-written tower
+///   layer costs. See [the `hooks` module](crate::hooks) for the exact rules.
+///
+/// Writing `call` replaces the hooks (the default `call` is what runs them), so a
+/// middleware uses one way or the other; both kinds mix freely in one chain, in any
+/// order, with the same onion rules.
 ///
 /// The contract:
 ///
@@ -23,9 +37,10 @@ use crate::next::{Next, Proceeded};
 ///    struct, your own) or generic ones (`impl<E: Send, R: Send> Middleware<E, R>`).
 /// 2. Say what it takes: `type Params = ()` for nothing, or a struct deriving
 ///    [`TypedBuilder`](typed_builder::TypedBuilder) (see [`middleware_with`]).
-/// 3. Write `async fn call`, generic over the rest of the chain `I`; it must return
-///    `Ok` only with the [`Proceeded`] that `next` gives back, and the compiler holds
-///    it to that.
+/// 3. Write `async fn call<'n, I>`, generic over the rest of the chain `I` and the
+///    brand `'n` of this call; it must return `Ok` only with the [`Proceeded<'n, R>`]
+///    that this call's `next` gives back, and the compiler holds it to that. Or write
+///    the hooks you need instead.
 ///
 /// The event travels by value and the [`Context`] by reference, as in Powertools'
 /// `(handler, event, context)`; a middleware that wants to change the event before
@@ -46,8 +61,8 @@ use crate::next::{Next, Proceeded};
 /// impl Middleware<Value, Value> for RequestId {
 ///     type Params = ();
 ///
-///     async fn call<I>(&self, _: &(), event: Value, ctx: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<Value>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: Value, ctx: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, Value>, Error>
 ///     where
 ///         I: Invoke<Value, Response = Value>,
 ///     {
@@ -67,6 +82,38 @@ use crate::next::{Next, Proceeded};
 /// let mut context = Context::default();
 /// context.request_id = "abc-123".into();
 /// let response = handler.invoke(LambdaEvent::new(json!(42), context)).await?;
+/// assert_eq!(response, json!({ "echo": 42, "request_id": "abc-123" }));
+/// # Ok(()) }
+/// ```
+///
+/// # Example: the same with a hook
+///
+/// ```
+/// use lambda_middleware::{Context, Error, Handler, Middleware};
+/// use serde_json::{json, Value};
+///
+/// /// Adds the request id to every response.
+/// struct RequestId;
+///
+/// impl Middleware<Value, Value> for RequestId {
+///     type Params = ();
+///
+///     fn after(&self, _: &(), response: &mut Value, ctx: &Context) -> Result<(), Error> {
+///         response["request_id"] = json!(ctx.request_id);
+///         Ok(())
+///     }
+/// }
+///
+/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+///     Ok(json!({ "echo": event }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let handler = Handler::builder().middleware(RequestId).handler(handler)?;
+///
+/// let mut context = Context::default();
+/// context.request_id = "abc-123".into();
+/// let response = handler.invoke_with(json!(42), &context).await?;
 /// assert_eq!(response, json!({ "echo": 42, "request_id": "abc-123" }));
 /// # Ok(()) }
 /// ```
@@ -94,8 +141,8 @@ use crate::next::{Next, Proceeded};
 /// impl<E: serde::Serialize + Send + Sync, R: Send> Middleware<E, R> for MaxSize {
 ///     type Params = MaxSizeParams;
 ///
-///     async fn call<I>(&self, params: &MaxSizeParams, event: E, _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<R>, Error>
+///     async fn call<'n, I>(&self, params: &MaxSizeParams, event: E, _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, R>, Error>
 ///     where
 ///         I: Invoke<E, Response = R>,
 ///     {
@@ -134,16 +181,13 @@ pub trait Middleware<E, R>: Send + Sync {
     /// `POWERTOOLS_TRACE_MIDDLEWARES`.
     ///
     /// ```
-    /// # use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_middleware::Middleware;
     /// # use serde_json::Value;
     /// struct Audit;
     ///
     /// impl Middleware<Value, Value> for Audit {
     ///     type Params = ();
     ///     const TRACE_EXECUTION: Option<bool> = Some(true);
-    /// #   async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    /// #       -> Result<Proceeded<Value>, Error> where I: Invoke<Value, Response = Value>
-    /// #   { Ok(next.run(event).await?) }
     /// }
     /// ```
     const TRACE_EXECUTION: Option<bool> = None;
@@ -154,7 +198,7 @@ pub trait Middleware<E, R>: Send + Sync {
     /// arguments (`ObfuscateFields` for `my_crate::ObfuscateFields<T>`).
     ///
     /// ```
-    /// # use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+    /// # use lambda_middleware::Middleware;
     /// # use serde_json::Value;
     /// struct Obfuscate;
     ///
@@ -164,9 +208,6 @@ pub trait Middleware<E, R>: Send + Sync {
     ///     fn name(&self) -> &'static str {
     ///         "obfuscate_sensitive_data"
     ///     }
-    /// #   async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    /// #       -> Result<Proceeded<Value>, Error> where I: Invoke<Value, Response = Value>
-    /// #   { Ok(next.run(event).await?) }
     /// }
     /// assert_eq!(Middleware::<Value, Value>::name(&Obfuscate), "obfuscate_sensitive_data");
     /// ```
@@ -174,19 +215,165 @@ pub trait Middleware<E, R>: Send + Sync {
         short_type_name(std::any::type_name::<Self>())
     }
 
+    /// Runs before the rest of the chain, with the event to look at or change.
+    ///
+    /// Return `Ok(Flow::Continue)` to go on to the inner layers and the handler,
+    /// `Ok(Flow::RespondEarly(response))` to answer without them (their `before`, the
+    /// handler, and this middleware's own `after` do not run; outer middlewares still
+    /// get the response), or `Err` to fail without them (this middleware's own
+    /// `on_error` does not see it; outer middlewares do).
+    ///
+    /// Used by the default [`call`](Middleware::call) only: a middleware that writes
+    /// `call` does not get its hooks called. The default does nothing.
+    ///
+    /// ```
+    /// use lambda_middleware::hooks::Flow;
+    /// use lambda_middleware::{Context, Error, Handler, Middleware};
+    /// use serde_json::{json, Value};
+    ///
+    /// /// Answers warm-up pings without the handler, and defaults a field.
+    /// struct Prepare;
+    ///
+    /// impl Middleware<Value, Value> for Prepare {
+    ///     type Params = ();
+    ///
+    ///     fn before(&self, _: &(), event: &mut Value, _: &Context) -> Result<Flow<Value>, Error> {
+    ///         if event["source"] == "warmer" {
+    ///             return Ok(Flow::RespondEarly(json!("warm")));
+    ///         }
+    ///         if !event["amount"].is_number() {
+    ///             return Err("amount must be a number".into());
+    ///         }
+    ///         event["currency"] = json!(event["currency"].as_str().unwrap_or("EUR"));
+    ///         Ok(Flow::Continue)
+    ///     }
+    /// }
+    ///
+    /// async fn handler(event: Value, _: &Context) -> Result<Value, Error> { Ok(event) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().middleware(Prepare).handler(handler)?;
+    /// let context = Context::default();
+    /// assert_eq!(handler.invoke_with(json!({ "source": "warmer" }), &context).await?, "warm");
+    /// assert_eq!(handler.invoke_with(json!({ "amount": 5 }), &context).await?["currency"], "EUR");
+    /// assert!(handler.invoke_with(json!({}), &context).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    #[inline(always)]
+    fn before(&self, params: &Self::Params, event: &mut E, ctx: &Context) -> Result<Flow<R>, Error> {
+        let _ = (params, event, ctx);
+        Ok(Flow::Continue)
+    }
+
+    /// Runs after the inner layers and the handler succeeded, with their response to
+    /// look at or change.
+    ///
+    /// It does not run after this middleware's own early response or after a
+    /// recovery by its own [`on_error`](Middleware::on_error). An `Err` fails the
+    /// invocation from here: outer middlewares see it, this middleware's own
+    /// `on_error` does not.
+    ///
+    /// Used by the default [`call`](Middleware::call) only. The default does nothing.
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler, Middleware};
+    /// use serde_json::{json, Value};
+    ///
+    /// struct PoweredBy;
+    ///
+    /// impl Middleware<Value, Value> for PoweredBy {
+    ///     type Params = ();
+    ///
+    ///     fn after(&self, _: &(), response: &mut Value, _: &Context) -> Result<(), Error> {
+    ///         response["headers"]["x-powered-by"] = json!("lambda-middleware");
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// async fn handler(_: Value, _: &Context) -> Result<Value, Error> { Ok(json!({ "statusCode": 200 })) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().middleware(PoweredBy).handler(handler)?;
+    /// let response = handler.invoke_with(json!({}), &Context::default()).await?;
+    /// assert_eq!(response["headers"]["x-powered-by"], "lambda-middleware");
+    /// # Ok(()) }
+    /// ```
+    #[inline(always)]
+    fn after(&self, params: &Self::Params, response: &mut R, ctx: &Context) -> Result<(), Error> {
+        let _ = (params, response, ctx);
+        Ok(())
+    }
+
+    /// Runs when the inner layers or the handler failed, with their error.
+    ///
+    /// Return `Err(error)` to pass it on, another `Err` to replace it, or `Ok(response)`
+    /// to recover: the outer middlewares then get `response` as if the chain had
+    /// succeeded (this middleware's own `after` does not run on it).
+    ///
+    /// Used by the default [`call`](Middleware::call) only. The default passes the
+    /// error on.
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler, Middleware};
+    /// use serde_json::{json, Value};
+    ///
+    /// struct NotFoundIs404;
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("no such booking")]
+    /// struct NotFound;
+    ///
+    /// impl Middleware<Value, Value> for NotFoundIs404 {
+    ///     type Params = ();
+    ///
+    ///     fn on_error(&self, _: &(), error: Error, _: &Context) -> Result<Value, Error> {
+    ///         if error.is::<NotFound>() {
+    ///             return Ok(json!({ "statusCode": 404, "body": error.to_string() }));
+    ///         }
+    ///         Err(error)
+    ///     }
+    /// }
+    ///
+    /// async fn handler(_: Value, _: &Context) -> Result<Value, Error> { Err(NotFound.into()) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().middleware(NotFoundIs404).handler(handler)?;
+    /// let response = handler.invoke_with(json!({}), &Context::default()).await?;
+    /// assert_eq!(response["statusCode"], 404);
+    /// # Ok(()) }
+    /// ```
+    #[inline(always)]
+    fn on_error(&self, params: &Self::Params, error: Error, ctx: &Context) -> Result<R, Error> {
+        let _ = (params, ctx);
+        Err(error)
+    }
+
     /// Runs the middleware: before-logic, `next.run(event).await`, after-logic.
     ///
-    /// Implement it as an `async fn`; the future it returns must be `Send`, which it is
-    /// when everything it holds across an `.await` is.
-    fn call<I>(
+    /// Implement it as an `async fn call<'n, I>`; the future it returns must be
+    /// `Send`, which it is when everything it holds across an `.await` is. `'n` is
+    /// the brand of this call (see [`Next`]): the [`Proceeded<'n, R>`] returned must
+    /// be the one this call's `next` made.
+    ///
+    /// The default runs the hooks ([`before`](Middleware::before),
+    /// [`after`](Middleware::after), [`on_error`](Middleware::on_error)) around the
+    /// rest of the chain, as a named future.
+    #[inline(always)]
+    fn call<'n, I>(
         &self,
         params: &Self::Params,
         event: E,
         ctx: &Context,
-        next: Next<'_, I>,
-    ) -> impl Future<Output = Result<Proceeded<R>, Error>> + Send
+        next: Next<'n, I>,
+    ) -> impl Future<Output = Result<Proceeded<'n, R>, Error>> + Send
     where
-        I: Invoke<E, Response = R>;
+        I: Invoke<E, Response = R>,
+        R: Send,
+        Self: Sized,
+    {
+        let _ = ctx; // the same context as `next.context()`, which the hooks get
+        Hooked::new(self, params, event, next)
+    }
 }
 
 /// `a::b::Name<c::D>` → `Name`.

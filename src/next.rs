@@ -1,7 +1,7 @@
-//! [`Next`], [`Proceeded`] and [`Failure`]: the type-state proof that a middleware
+//! [`Next`], [`Proceeded`] and [`Failure`]: the branded proof that a middleware
 //! called the rest of its chain.
 //!
-//! A middleware returns `Result<Proceeded<R>, Error>`. `Proceeded` has no public
+//! A middleware returns `Result<Proceeded<'n, R>, Error>`. `Proceeded` has no public
 //! constructor, so the only ways to return `Ok` are the ones on this page:
 //!
 //! | how                              | what happened                                       |
@@ -12,15 +12,33 @@
 //!
 //! `Next` is consumed by all three, so it cannot run twice, and forgetting it leaves
 //! the middleware with nothing to return but an error.
+//!
+//! # The brand `'n`
+//!
+//! `Next<'n, I>`, `Proceeded<'n, R>` and `Failure<'n, R>` carry one lifetime, `'n`,
+//! that names one call of one middleware. It is *invariant* (the compiler may neither
+//! shorten nor lengthen it), and `call` is generic over it, so inside `call` the only
+//! values of type `Proceeded<'n, R>` are the ones this call's `Next` made: a proof kept
+//! from an earlier invocation (in a field, a `static`, a channel), a `Failure` kept and
+//! recovered later, or a proof made by another chain has another `'n`, and returning
+//! it does not compile. This is the "generativity" technique of GhostCell: a brand
+//! that only one scope can name.
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_runtime::{Context, Error};
+use pin_project_lite::pin_project;
 
-use crate::chain::Invoke;
+use crate::chain::{Invoke, Respond, Token};
+
+/// The invariant lifetime that ties a proof to one call: `fn(&'n ()) -> &'n ()` is
+/// contravariant in `'n` through its argument and covariant through its result, so
+/// invariant; it is `Send + Sync + Copy` and holds nothing.
+type Brand<'n> = PhantomData<fn(&'n ()) -> &'n ()>;
 
 /// The rest of the chain, handed to a middleware to run once.
 ///
@@ -28,9 +46,11 @@ use crate::chain::Invoke;
 /// so a middleware can use it at most once, and it is the only source of a
 /// [`Proceeded`], so a middleware that never uses it cannot succeed.
 ///
-/// `I` is the rest of the chain; middlewares stay generic over it
-/// (`I: Invoke<E, Response = R>`), which is what lets every call be dispatched
-/// statically.
+/// `'n` brands this one call: the [`Proceeded`] that `Next` gives back carries it, and
+/// `call` must return a `Proceeded<'n, R>` with the same `'n`, so a proof from another
+/// call, another invocation or another chain is refused by the compiler. `I` is the
+/// rest of the chain; middlewares stay generic over it (`I: Invoke<E, Response = R>`),
+/// which is what lets every call be dispatched statically.
 ///
 /// # Example
 ///
@@ -43,8 +63,8 @@ use crate::chain::Invoke;
 /// impl Middleware<Value, Value> for Timing {
 ///     type Params = ();
 ///
-///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<Value>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, Value>, Error>
 ///     where
 ///         I: Invoke<Value, Response = Value>,
 ///     {
@@ -56,14 +76,20 @@ use crate::chain::Invoke;
 /// }
 /// ```
 #[must_use = "a middleware that drops `Next` can only fail: call `next.run(event)` or `next.respond_early(response)`"]
-pub struct Next<'a, I> {
-    inner: I,
-    ctx: &'a Context,
+pub struct Next<'n, I> {
+    rest: I,
+    ctx: &'n Context,
+    _brand: Brand<'n>,
 }
 
-impl<'a, I> Next<'a, I> {
-    pub(crate) fn new(inner: I, ctx: &'a Context) -> Self {
-        Next { inner, ctx }
+impl<'n, I> Next<'n, I> {
+    #[inline(always)]
+    pub(crate) fn new(rest: I, ctx: &'n Context) -> Self {
+        Next {
+            rest,
+            ctx,
+            _brand: PhantomData,
+        }
     }
 
     /// Runs the inner middlewares and the handler on `event`.
@@ -83,8 +109,8 @@ impl<'a, I> Next<'a, I> {
     /// impl Middleware<Value, Value> for Fallback {
     ///     type Params = ();
     ///
-    ///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///         -> Result<Proceeded<Value>, Error>
+    ///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///         -> Result<Proceeded<'n, Value>, Error>
     ///     where
     ///         I: Invoke<Value, Response = Value>,
     ///     {
@@ -102,21 +128,23 @@ impl<'a, I> Next<'a, I> {
     /// assert_eq!(response, json!({ "ok": false }));
     /// # Ok(()) }
     /// ```
-    #[inline]
-    pub fn run<E>(self, event: E) -> NextRun<impl Future<Output = Result<Proceeded<I::Response>, Error>>>
+    #[inline(always)]
+    pub fn run<E>(self, event: E) -> NextRun<'n, impl Future<Output = Result<I::Response, Error>> + Send>
     where
         I: Invoke<E>,
     {
         NextRun {
-            inner: self.inner.invoke(event, self.ctx),
+            inner: self.rest.invoke(event, self.ctx, Token(())),
+            _brand: PhantomData,
         }
     }
 
     /// Answers with `response` without running the inner middlewares or the handler.
     ///
     /// This is the one, named, way to succeed without the handler (a cache hit, a
-    /// warm-up ping, a CORS preflight). Outer middlewares still get the response back
-    /// and run their after-logic; [`Proceeded::is_early`] tells them it was early.
+    /// warm-up ping, a CORS preflight). The response is of the chain's own response
+    /// type. Outer middlewares still get the response back and run their after-logic;
+    /// [`Proceeded::is_early`] tells this middleware's own code that it was early.
     ///
     /// # Example
     ///
@@ -128,8 +156,8 @@ impl<'a, I> Next<'a, I> {
     /// impl Middleware<Value, Value> for Warmup {
     ///     type Params = ();
     ///
-    ///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///         -> Result<Proceeded<Value>, Error>
+    ///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///         -> Result<Proceeded<'n, Value>, Error>
     ///     where
     ///         I: Invoke<Value, Response = Value>,
     ///     {
@@ -140,9 +168,12 @@ impl<'a, I> Next<'a, I> {
     ///     }
     /// }
     /// ```
-    #[inline]
-    pub fn respond_early<R>(self, response: R) -> Proceeded<R> {
-        Proceeded { response, early: true }
+    #[inline(always)]
+    pub fn respond_early(self, response: I::Response) -> Proceeded<'n, I::Response>
+    where
+        I: Respond,
+    {
+        proof(response, true)
     }
 
     /// The invocation's Lambda context (the same one the middleware was given).
@@ -153,8 +184,8 @@ impl<'a, I> Next<'a, I> {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -164,7 +195,7 @@ impl<'a, I> Next<'a, I> {
     /// }
     /// # }
     /// ```
-    pub fn context(&self) -> &'a Context {
+    pub fn context(&self) -> &'n Context {
         self.ctx
     }
 }
@@ -177,39 +208,37 @@ impl<I> fmt::Debug for Next<'_, I> {
     }
 }
 
-/// The future returned by [`Next::run`].
-///
-/// A named future rather than an `async` block: it keeps each layer of the chain a
-/// few bytes long and lets the compiler inline straight through it (see the crate
-/// docs, "Zero cost").
-#[must_use = "futures do nothing unless awaited"]
-pub struct NextRun<F> {
-    inner: F,
+pin_project! {
+    /// The future returned by [`Next::run`]: the rest of the chain, whose outcome it
+    /// hands back branded with this call's `'n`.
+    ///
+    /// A named future rather than an `async` block, so that it adds nothing to the
+    /// layer's state but the inner future itself.
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct NextRun<'n, F> {
+        #[pin]
+        inner: F,
+        _brand: Brand<'n>,
+    }
 }
 
-impl<F> fmt::Debug for NextRun<F> {
+impl<F> fmt::Debug for NextRun<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NextRun").finish_non_exhaustive()
     }
 }
 
-impl<F, R> Future for NextRun<F>
+impl<'n, F, R> Future for NextRun<'n, F>
 where
-    F: Future<Output = Result<Proceeded<R>, Error>>,
+    F: Future<Output = Result<R, Error>>,
 {
-    type Output = Result<Proceeded<R>, Failure>;
+    type Output = Result<Proceeded<'n, R>, Failure<'n, R>>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of `self`,
-        // and `NextRun` has no `Drop` impl and is not `Unpin` unless `F` is.
-        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
-        match inner.poll(cx) {
-            Poll::Ready(Ok(proceeded)) => Poll::Ready(Ok(Proceeded {
-                response: proceeded.response,
-                early: false,
-            })),
-            Poll::Ready(Err(error)) => Poll::Ready(Err(Failure { error })),
+        match self.project().inner.poll(cx) {
+            Poll::Ready(Ok(response)) => Poll::Ready(Ok(proof(response, false))),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(failure(error))),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -223,6 +252,10 @@ where
 /// `Deserialize`. That is what turns "this middleware forgot to call the handler"
 /// into a compile error.
 ///
+/// `'n` is the brand of the one call that made it (see [`Next`]): a middleware's `call`
+/// returns `Proceeded<'n, R>` with its own `'n`, which is why a proof cannot be kept
+/// for a later invocation or borrowed from another chain.
+///
 /// # Example
 ///
 /// ```
@@ -233,8 +266,8 @@ where
 /// impl Middleware<Value, Value> for Stamp {
 ///     type Params = ();
 ///
-///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<Value>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, Value>, Error>
 ///     where
 ///         I: Invoke<Value, Response = Value>,
 ///     {
@@ -245,18 +278,34 @@ where
 /// }
 /// ```
 #[must_use = "a `Proceeded` is the response: return it with `Ok(..)`"]
-pub struct Proceeded<R> {
+pub struct Proceeded<'n, R> {
     response: R,
     early: bool,
+    _brand: Brand<'n>,
 }
 
-impl<R> Proceeded<R> {
-    /// Made only by the chain itself, when the handler returns.
-    #[inline]
-    pub(crate) fn handled(response: R) -> Self {
-        Proceeded { response, early: false }
+/// Makes a proof: for the chain's own glue only (a free function, so that the
+/// compiler never suggests it to a user who tries to build a `Proceeded`).
+#[inline(always)]
+pub(crate) fn proof<'n, R>(response: R, early: bool) -> Proceeded<'n, R> {
+    Proceeded {
+        response,
+        early,
+        _brand: PhantomData,
     }
+}
 
+/// Makes a failure, for [`NextRun`] only.
+#[inline(always)]
+fn failure<'n, R>(error: Error) -> Failure<'n, R> {
+    Failure {
+        error,
+        _brand: PhantomData,
+        _response: PhantomData,
+    }
+}
+
+impl<'n, R> Proceeded<'n, R> {
     /// The response.
     ///
     /// ```
@@ -265,8 +314,8 @@ impl<R> Proceeded<R> {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -288,8 +337,8 @@ impl<R> Proceeded<R> {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -303,9 +352,7 @@ impl<R> Proceeded<R> {
         &mut self.response
     }
 
-    /// Changes the response, keeping the proof.
-    ///
-    /// The middleware trait fixes one response type per chain, so `map` keeps it.
+    /// Changes the response, keeping the proof (and its brand).
     ///
     /// ```
     /// # use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
@@ -313,8 +360,8 @@ impl<R> Proceeded<R> {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -322,12 +369,9 @@ impl<R> Proceeded<R> {
     /// }
     /// # }
     /// ```
-    #[inline]
-    pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
-        Proceeded {
-            response: f(self.response),
-            early: self.early,
-        }
+    #[inline(always)]
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Proceeded<'n, S> {
+        proof(f(self.response), self.early)
     }
 
     /// `true` when this response came from [`Next::respond_early`] in the middleware
@@ -341,8 +385,8 @@ impl<R> Proceeded<R> {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -356,15 +400,15 @@ impl<R> Proceeded<R> {
         self.early
     }
 
-    /// Takes the response out. The proof is gone: use this at the edge of the chain,
-    /// not to build a response for a middleware to return.
-    #[inline]
+    /// Takes the response out. The proof is gone: used by the chain at the edge of a
+    /// layer, never handed to a middleware.
+    #[inline(always)]
     pub(crate) fn into_response(self) -> R {
         self.response
     }
 }
 
-impl<R: fmt::Debug> fmt::Debug for Proceeded<R> {
+impl<R: fmt::Debug> fmt::Debug for Proceeded<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proceeded")
             .field("response", &self.response)
@@ -380,10 +424,12 @@ impl<R: fmt::Debug> fmt::Debug for Proceeded<R> {
 ///   unchanged: `Failure` converts back into the boxed error it carries);
 /// - look at it: [`error`](Failure::error), [`is`](Failure::is), [`downcast_ref`](Failure::downcast_ref);
 /// - replace it: return any other `Err`;
-/// - recover: [`recover`](Failure::recover) turns it into a response.
+/// - recover: [`recover`](Failure::recover) turns it into a response of the chain's
+///   response type `R`.
 ///
-/// Like [`Proceeded`], it cannot be made outside the crate, so recovering is
-/// possible only after the chain really ran.
+/// Like [`Proceeded`], it cannot be made outside the crate and carries the brand `'n`
+/// of the call whose `next` failed, so recovering is possible only in that call,
+/// after the chain really ran.
 ///
 /// # Example
 ///
@@ -395,8 +441,8 @@ impl<R: fmt::Debug> fmt::Debug for Proceeded<R> {
 /// impl Middleware<Value, Value> for LogErrors {
 ///     type Params = ();
 ///
-///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<Value>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, Value>, Error>
 ///     where
 ///         I: Invoke<Value, Response = Value>,
 ///     {
@@ -410,11 +456,13 @@ impl<R: fmt::Debug> fmt::Debug for Proceeded<R> {
 ///     }
 /// }
 /// ```
-pub struct Failure {
+pub struct Failure<'n, R> {
     error: Error,
+    _brand: Brand<'n>,
+    _response: PhantomData<fn() -> R>,
 }
 
-impl Failure {
+impl<'n, R> Failure<'n, R> {
     /// The error, to look at.
     ///
     /// ```
@@ -423,8 +471,8 @@ impl Failure {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -447,8 +495,8 @@ impl Failure {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -471,8 +519,8 @@ impl Failure {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -499,8 +547,8 @@ impl Failure {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -511,9 +559,9 @@ impl Failure {
     /// }
     /// # }
     /// ```
-    #[inline]
-    pub fn recover<R>(self, response: R) -> Proceeded<R> {
-        Proceeded { response, early: false }
+    #[inline(always)]
+    pub fn recover(self, response: R) -> Proceeded<'n, R> {
+        proof(response, false)
     }
 
     /// The error itself, boxed as `lambda_runtime` carries it. Same as `Error::from(failure)`.
@@ -524,8 +572,8 @@ impl Failure {
     /// # struct M;
     /// # impl Middleware<Value, Value> for M {
     /// #     type Params = ();
-    /// async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-    ///     -> Result<Proceeded<Value>, Error>
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
     /// where
     ///     I: Invoke<Value, Response = Value>,
     /// {
@@ -538,22 +586,22 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
+impl<R> fmt::Display for Failure<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.error, f)
     }
 }
 
-impl fmt::Debug for Failure {
+impl<R> fmt::Debug for Failure<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Failure").field("error", &self.error).finish()
     }
 }
 
 /// `?` on a [`Failure`] passes the original error on, unwrapped.
-impl From<Failure> for Error {
-    #[inline]
-    fn from(failure: Failure) -> Self {
+impl<R> From<Failure<'_, R>> for Error {
+    #[inline(always)]
+    fn from(failure: Failure<'_, R>) -> Self {
         failure.error
     }
 }

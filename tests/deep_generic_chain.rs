@@ -42,7 +42,7 @@ struct Pass<const N: u64>;
 impl<E: Bump, R: Bump, const N: u64> Middleware<E, R> for Pass<N> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: E, _: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    async fn call<'n, I>(&self, _: &(), event: E, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

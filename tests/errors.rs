@@ -58,7 +58,13 @@ struct Observe(&'static str, Log);
 impl Middleware<Value, Value> for Observe {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -82,7 +88,13 @@ struct RecoverDeclined(Log);
 impl Middleware<Value, Value> for RecoverDeclined {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -106,7 +118,13 @@ struct Replace(Log);
 impl Middleware<Value, Value> for Replace {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -131,7 +149,13 @@ struct RequireOrder(Log);
 impl Middleware<Value, Value> for RequireOrder {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

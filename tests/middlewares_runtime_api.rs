@@ -156,7 +156,13 @@ mod functions {
     impl Middleware<Value, Value> for Announce {
         type Params = ();
 
-        async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+        async fn call<'n, I>(
+            &self,
+            _: &(),
+            event: Value,
+            _: &Context,
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, Value>, Error>
         where
             I: Invoke<Value, Response = Value>,
         {

@@ -34,7 +34,7 @@ struct Step(&'static str);
 impl<R: Send> Middleware<Event, R> for Step {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Event, _: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    async fn call<'n, I>(&self, _: &(), event: Event, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<Event, Response = R>,
     {

@@ -45,13 +45,13 @@ struct ObfuscateParams {
 impl Middleware<Value, Value> for ObfuscateSensitiveData {
     type Params = ObfuscateParams;
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &ObfuscateParams,
         mut event: Value,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<Value>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -205,7 +205,13 @@ struct MiddlewareAfter;
 impl Middleware<Value, Value> for MiddlewareAfter {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

@@ -284,13 +284,13 @@ mod functions {
     impl Middleware<Value, Value> for Step {
         type Params = ();
 
-        async fn call<I>(
+        async fn call<'n, I>(
             &self,
             _: &(),
             mut event: Value,
             _: &Context,
-            next: Next<'_, I>,
-        ) -> Result<Proceeded<Value>, Error>
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, Value>, Error>
         where
             I: Invoke<Value, Response = Value>,
         {
@@ -351,7 +351,13 @@ mod functions {
     impl Middleware<Order, Value> for PanicOnZero {
         type Params = ();
 
-        async fn call<I>(&self, _: &(), order: Order, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+        async fn call<'n, I>(
+            &self,
+            _: &(),
+            order: Order,
+            _: &Context,
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, Value>, Error>
         where
             I: Invoke<Order, Response = Value>,
         {
@@ -399,7 +405,13 @@ mod functions {
     impl Middleware<Value, Value> for Count {
         type Params = ();
 
-        async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+        async fn call<'n, I>(
+            &self,
+            _: &(),
+            event: Value,
+            _: &Context,
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, Value>, Error>
         where
             I: Invoke<Value, Response = Value>,
         {
@@ -420,13 +432,13 @@ mod functions {
     impl Middleware<Value, Value> for StampRequestId {
         type Params = ();
 
-        async fn call<I>(
+        async fn call<'n, I>(
             &self,
             _: &(),
             event: Value,
             ctx: &Context,
-            next: Next<'_, I>,
-        ) -> Result<Proceeded<Value>, Error>
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, Value>, Error>
         where
             I: Invoke<Value, Response = Value>,
         {
@@ -474,13 +486,13 @@ mod functions {
         impl Middleware<Request, Response<Body>> for ResponseHeaders {
             type Params = ();
 
-            async fn call<I>(
+            async fn call<'n, I>(
                 &self,
                 _: &(),
                 request: Request,
                 ctx: &Context,
-                next: Next<'_, I>,
-            ) -> Result<Proceeded<Response<Body>>, Error>
+                next: Next<'n, I>,
+            ) -> Result<Proceeded<'n, Response<Body>>, Error>
             where
                 I: Invoke<Request, Response = Response<Body>>,
             {

@@ -83,7 +83,7 @@ struct AddBoth<const N: u64>;
 impl<const N: u64> Middleware<u64, u64> for AddBoth<N> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+    async fn call<'n, I>(&self, _: &(), event: u64, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, u64>, Error>
     where
         I: Invoke<u64, Response = u64>,
     {
@@ -171,7 +171,7 @@ fn early_responses_allocate_nothing_either() {
     impl Middleware<u64, u64> for Cached {
         type Params = ();
 
-        async fn call<I>(&self, _: &(), _: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+        async fn call<'n, I>(&self, _: &(), _: u64, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, u64>, Error>
         where
             I: Invoke<u64, Response = u64>,
         {
@@ -269,7 +269,13 @@ fn traced_middlewares_cost_no_name_and_no_allocation_when_no_subscriber_is_set()
             "traced"
         }
 
-        async fn call<I>(&self, _: &(), event: u64, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u64>, Error>
+        async fn call<'n, I>(
+            &self,
+            _: &(),
+            event: u64,
+            _: &Context,
+            next: Next<'n, I>,
+        ) -> Result<Proceeded<'n, u64>, Error>
         where
             I: Invoke<u64, Response = u64>,
         {

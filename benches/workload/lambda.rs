@@ -16,7 +16,7 @@ pub struct Step<const TAG: u8 = 0>;
 impl<P: Payload, const TAG: u8> Middleware<P, P> for Step<TAG> {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: P, _: &Context, next: Next<'_, I>) -> Result<Proceeded<P>, Error>
+    async fn call<'n, I>(&self, _: &(), event: P, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, P>, Error>
     where
         I: Invoke<P, Response = P>,
     {

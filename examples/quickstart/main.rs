@@ -56,7 +56,13 @@ struct CorrelationId;
 impl Middleware<Order, Receipt> for CorrelationId {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), order: Order, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<Receipt>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        order: Order,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Receipt>, Error>
     where
         I: Invoke<Order, Response = Receipt>,
     {
@@ -73,7 +79,13 @@ struct ValidateOrder;
 impl Middleware<Order, Receipt> for ValidateOrder {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), order: Order, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Receipt>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        order: Order,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Receipt>, Error>
     where
         I: Invoke<Order, Response = Receipt>,
     {
@@ -104,13 +116,13 @@ struct DiscountParams {
 impl Middleware<Order, Receipt> for Discount {
     type Params = DiscountParams;
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &DiscountParams,
         order: Order,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<Receipt>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Receipt>, Error>
     where
         I: Invoke<Order, Response = Receipt>,
     {

@@ -212,13 +212,13 @@ where
         "correlation_id"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &CorrelationIdParams,
         mut event: E,
         ctx: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

@@ -190,13 +190,13 @@ where
         "cors"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &CorsParams,
         event: E,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

@@ -274,13 +274,13 @@ where
         "http_error_handler"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &HttpErrorHandlerParams,
         event: E,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

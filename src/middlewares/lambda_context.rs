@@ -69,7 +69,7 @@ impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
         "inject_lambda_context"
     }
 
-    async fn call<I>(&self, _: &(), event: E, ctx: &Context, next: Next<'_, I>) -> Result<Proceeded<R>, Error>
+    async fn call<'n, I>(&self, _: &(), event: E, ctx: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

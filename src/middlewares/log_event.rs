@@ -152,13 +152,13 @@ where
         "log_event"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &LogEventParams,
         event: E,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

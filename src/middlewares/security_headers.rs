@@ -170,13 +170,13 @@ where
         "security_headers"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &SecurityHeadersParams,
         event: E,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

@@ -152,13 +152,13 @@ impl<E: Send, R: Send> Middleware<E, R> for Timeout {
         "timeout"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &TimeoutParams,
         event: E,
         ctx: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

@@ -383,13 +383,13 @@ where
         "validator"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &ValidatorParams,
         event: E,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {

@@ -106,13 +106,13 @@ impl<R: Default + Send> Middleware<Value, R> for Warmup {
         "warmup"
     }
 
-    async fn call<I>(
+    async fn call<'n, I>(
         &self,
         params: &WarmupParams,
         event: Value,
         _: &Context,
-        next: Next<'_, I>,
-    ) -> Result<Proceeded<R>, Error>
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<Value, Response = R>,
     {

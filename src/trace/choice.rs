@@ -18,7 +18,7 @@
 /// assert_eq!(Traced::CHOICE, Some(true));
 /// assert_eq!(Untraced::CHOICE, Some(false));
 /// ```
-pub trait TraceChoice: Send + Sync + 'static {
+pub trait TraceChoice: Sealed + Send + Sync + 'static {
     /// `Some` when the builder decided, `None` to leave it to the middleware and the
     /// environment.
     const CHOICE: Option<bool>;
@@ -54,6 +54,10 @@ pub struct Traced;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Untraced;
 
+impl Sealed for Auto {}
+impl Sealed for Traced {}
+impl Sealed for Untraced {}
+
 impl TraceChoice for Auto {
     const CHOICE: Option<bool> = None;
 }
@@ -68,32 +72,27 @@ impl TraceChoice for Untraced {
 
 /// What `POWERTOOLS_TRACE_MIDDLEWARES` said when the handler was built, as a type.
 ///
-/// ```
-/// use lambda_middleware::trace::{EnvOff, EnvOn, EnvTrace};
-/// assert!(EnvOn::ON && !EnvOff::ON);
-/// ```
-pub trait EnvTrace: Send + Sync + 'static {
+/// Crate-private in all but name: it appears in the hidden signature of
+/// [`Chain`](crate::Chain), but it is sealed and neither it nor its two types can be
+/// named outside the crate, so nothing outside can pick a mode and run a chain.
+pub trait EnvTrace: Sealed + Send + Sync + 'static {
     /// `true` when the environment asks to trace every middleware without a choice of its own.
     const ON: bool;
 }
 
+/// Keeps [`EnvTrace`] to the two types below.
+pub trait Sealed {}
+
 /// `POWERTOOLS_TRACE_MIDDLEWARES` is true.
-///
-/// ```
-/// use lambda_middleware::trace::{EnvOn, EnvTrace};
-/// assert!(EnvOn::ON);
-/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EnvOn;
 
 /// `POWERTOOLS_TRACE_MIDDLEWARES` is false or unset.
-///
-/// ```
-/// use lambda_middleware::trace::{EnvOff, EnvTrace};
-/// assert!(!EnvOff::ON);
-/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EnvOff;
+
+impl Sealed for EnvOn {}
+impl Sealed for EnvOff {}
 
 impl EnvTrace for EnvOn {
     const ON: bool = true;

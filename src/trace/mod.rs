@@ -24,7 +24,7 @@ mod tracer;
 #[cfg(feature = "xray")]
 pub mod xray;
 
-pub use choice::{Auto, EnvOff, EnvOn, EnvTrace, TraceChoice, Traced, Untraced};
+pub use choice::{Auto, TraceChoice, Traced, Untraced};
 pub use env::{TRACE_MIDDLEWARES_ENV, parse_bool_env, trace_middlewares_from_env};
 pub use span::MIDDLEWARE_SPAN;
 #[doc(hidden)]

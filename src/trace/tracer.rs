@@ -68,8 +68,8 @@ pub const METADATA_TARGET: &str = "lambda_middleware::metadata";
 ///     type Params = ();
 ///     const TRACE_EXECUTION: Option<bool> = Some(true);
 ///
-///     async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>)
-///         -> Result<Proceeded<Value>, Error>
+///     async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+///         -> Result<Proceeded<'n, Value>, Error>
 ///     where
 ///         I: Invoke<Value, Response = Value>,
 ///     {

@@ -44,7 +44,13 @@ impl Middleware<Value, Value> for Step {
         self.name
     }
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -69,7 +75,13 @@ impl Middleware<Value, Value> for AlwaysTraced {
     type Params = ();
     const TRACE_EXECUTION: Option<bool> = Some(true);
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -84,7 +96,13 @@ impl Middleware<Value, Value> for NeverTraced {
     type Params = ();
     const TRACE_EXECUTION: Option<bool> = Some(false);
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

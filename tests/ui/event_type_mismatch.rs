@@ -9,7 +9,7 @@ struct Double;
 impl Middleware<u32, u32> for Double {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: u32, _: &Context, next: Next<'_, I>) -> Result<Proceeded<u32>, Error>
+    async fn call<'n, I>(&self, _: &(), event: u32, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, u32>, Error>
     where
         I: Invoke<u32, Response = u32>,
     {

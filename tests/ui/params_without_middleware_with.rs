@@ -16,7 +16,7 @@ struct ObfuscateParams {
 impl Middleware<Value, Value> for ObfuscateSensitiveData {
     type Params = ObfuscateParams;
 
-    async fn call<I>(&self, _: &ObfuscateParams, event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(&self, _: &ObfuscateParams, event: Value, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

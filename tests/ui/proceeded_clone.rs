@@ -7,13 +7,13 @@ use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
 use serde_json::Value;
 
 struct Cache {
-    last: Mutex<Option<Proceeded<Value>>>,
+    last: Mutex<Option<Proceeded<'static, Value>>>,
 }
 
 impl Middleware<Value, Value> for Cache {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

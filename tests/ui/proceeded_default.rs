@@ -8,7 +8,7 @@ struct Forges;
 impl Middleware<Value, Value> for Forges {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), _event: Value, _: &Context, _next: Next<'_, I>) -> Result<Proceeded<Value>, Error>
+    async fn call<'n, I>(&self, _: &(), _event: Value, _: &Context, _next: Next<'n, I>) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {

@@ -9,7 +9,7 @@ struct Trim;
 impl Middleware<Value, String> for Trim {
     type Params = ();
 
-    async fn call<I>(&self, _: &(), event: Value, _: &Context, next: Next<'_, I>) -> Result<Proceeded<String>, Error>
+    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, String>, Error>
     where
         I: Invoke<Value, Response = String>,
     {

@@ -1,0 +1,253 @@
+//! [`Wrap`]: one middleware around the rest of the chain, and the future of that layer.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_runtime::{Context, Error};
+use pin_project_lite::pin_project;
+use tracing::Span;
+
+use super::{Chain, DescribeChain, Respond, Rest, Token, sealed};
+use crate::middleware::Middleware;
+use crate::next::{Next, Proceeded};
+use crate::trace::choice::{Auto, EnvTrace, TraceChoice, resolve};
+use crate::trace::span as trace_span;
+
+/// One middleware `M` (with its params `P` and tracing choice `T`) around the rest of
+/// the chain `I`.
+///
+/// Built by [`HandlerBuilder::handler`](crate::HandlerBuilder::handler); the first
+/// middleware added is the outermost `Wrap`.
+///
+/// # Example
+///
+/// ```
+/// # use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+/// # use lambda_runtime::LambdaEvent;
+/// # use serde_json::Value;
+/// # struct A; struct B;
+/// # impl Middleware<Value, Value> for A { type Params = (); }
+/// # impl Middleware<Value, Value> for B { type Params = (); }
+/// async fn echo(event: LambdaEvent<Value>) -> Result<Value, Error> { Ok(event.payload) }
+///
+/// let handler = Handler::builder().middleware(A).middleware(B).handler(echo)?;
+/// // `Handler<Wrap<A, Wrap<B, FnHandler<..>>>>`, printed in the order the layers run:
+/// assert_eq!(format!("{handler:?}"), "Handler([A, B, handler])");
+/// // Middlewares without data make a zero-sized chain.
+/// assert_eq!(std::mem::size_of_val(handler.chain()), 0);
+/// # Ok::<(), lambda_middleware::BuildError>(())
+/// ```
+pub struct Wrap<M, I, P = (), T = Auto> {
+    middleware: M,
+    params: P,
+    inner: I,
+    _trace: PhantomData<fn() -> T>,
+}
+
+impl<M, I, P, T> Wrap<M, I, P, T> {
+    pub(crate) fn new(middleware: M, params: P, inner: I) -> Self {
+        Wrap {
+            middleware,
+            params,
+            inner,
+            _trace: PhantomData,
+        }
+    }
+}
+
+impl<M: Clone, I: Clone, P: Clone, T> Clone for Wrap<M, I, P, T> {
+    fn clone(&self) -> Self {
+        Wrap::new(self.middleware.clone(), self.params.clone(), self.inner.clone())
+    }
+}
+
+impl<M, I, P, T> sealed::Sealed for Wrap<M, I, P, T> {}
+
+impl<M, I: Respond, P, T> Respond for Wrap<M, I, P, T> {
+    type Response = I::Response;
+}
+
+impl<E, M, I, P, T> Chain<E> for Wrap<M, I, P, T>
+where
+    P: ParamsOf<<M as Middleware<E, <I as Respond>::Response>>::Params> + Send + Sync,
+    M: Middleware<E, <I as Respond>::Response, Params = P>,
+    I: Chain<E>,
+    <I as Respond>::Response: Send,
+    T: TraceChoice,
+{
+    #[inline(always)]
+    fn run_chain<G: EnvTrace>(
+        &self,
+        event: E,
+        ctx: &Context,
+        _: Token,
+    ) -> impl Future<Output = Result<Self::Response, Error>> + Send {
+        let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
+        if !Decision::<M, T, G, E, I::Response>::TRACED {
+            let future = self.middleware.call(&self.params, event, ctx, next);
+            return WrapFuture::<_, Decision<M, T, G, E, I::Response>>::untraced(future);
+        }
+        // The span is made before `call`, and entered while it runs, so that it also
+        // covers what a middleware does when its future is made (its hooks' `before`).
+        let span = trace_span::middleware_span(&|| self.middleware.name());
+        let future = {
+            let _entered = span.as_deref().map(Span::enter);
+            self.middleware.call(&self.params, event, ctx, next)
+        };
+        WrapFuture::traced(future, span)
+    }
+}
+
+/// The params a middleware was given are the params it takes (`T`): only `T: ParamsOf<T>`
+/// exists.
+///
+/// The bound says no more than `Middleware::Params = P` next to it, but it exists for its
+/// error message: when a middleware that takes params is added with `.middleware` (so
+/// gets `()`), or gets another middleware's params, rustc's own message for the `Params =
+/// P` mismatch does not say how to fix it, and this one does.
+#[diagnostic::on_unimplemented(
+    message = "this middleware takes params of type `{T}`, but it was given `{Self}`",
+    label = "a middleware in this chain was added with the wrong params",
+    note = "add a middleware that takes params with `.middleware_with(middleware, params)`, where `params` is its `Middleware::Params`; `.middleware(middleware)` is for middlewares with `type Params = ()`"
+)]
+pub trait ParamsOf<T>: sealed::SameParams<T> {}
+
+impl<T> sealed::SameParams<T> for T {}
+
+impl<T> ParamsOf<T> for T {}
+
+/// Chains of ten middlewares are unreadable as nested generics, so a `Wrap` prints as
+/// the flat list of its middlewares' names in the order they run, ending with the
+/// handler — the same picture as the builder call that made it.
+impl<M, I, P, T> fmt::Debug for Wrap<M, I, P, T>
+where
+    Self: DescribeChain,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        self.describe_chain(&mut list);
+        list.finish()
+    }
+}
+
+impl<M, I: DescribeChain, P, T> DescribeChain for Wrap<M, I, P, T> {
+    fn describe_chain(&self, list: &mut fmt::DebugList<'_, '_>) {
+        list.entry(&format_args!(
+            "{}",
+            crate::middleware::short_type_name(std::any::type_name::<M>())
+        ));
+        self.inner.describe_chain(list);
+    }
+}
+
+/// Whether one layer is traced in one mode, as a constant the compiler folds away.
+struct Decision<M, T, G, E, R>(PhantomData<Types<M, T, G, E, R>>);
+
+/// The types a [`Decision`] is made from, held without owning any of them.
+type Types<M, T, G, E, R> = fn() -> (M, T, G, E, R);
+
+trait Decide {
+    const TRACED: bool;
+}
+
+impl<M, T, G, E, R> Decide for Decision<M, T, G, E, R>
+where
+    M: Middleware<E, R>,
+    T: TraceChoice,
+    G: EnvTrace,
+{
+    const TRACED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, G::ON);
+}
+
+pin_project! {
+    /// The future of one layer: the middleware's own future, inside its `## name` span
+    /// when the layer is traced, with the middleware's branded outcome turned back into
+    /// the plain `Result` the layers pass each other.
+    ///
+    /// Whether it is traced is the constant `D::TRACED`, so an untraced layer is exactly
+    /// the middleware's future: the span slot is never written, read or dropped, and the
+    /// branches on it fold away.
+    struct WrapFuture<F, D: Decide> {
+        #[pin]
+        future: F,
+        // Initialised if and only if `D::TRACED`. `None` when tracing is on for the
+        // layer but no subscriber wants the span, and once the middleware finished.
+        span: MaybeUninit<Option<Box<Span>>>,
+        _decision: PhantomData<D>,
+    }
+
+    impl<F, D: Decide> PinnedDrop for WrapFuture<F, D> {
+        fn drop(this: Pin<&mut Self>) {
+            if D::TRACED {
+                // SAFETY: written in `traced`, the only constructor when `D::TRACED`,
+                // and dropped only here, once.
+                unsafe { this.project().span.assume_init_drop() };
+            }
+        }
+    }
+}
+
+impl<F, D: Decide> WrapFuture<F, D> {
+    #[inline(always)]
+    fn untraced(future: F) -> Self {
+        debug_assert!(!D::TRACED);
+        WrapFuture {
+            future,
+            span: MaybeUninit::uninit(),
+            _decision: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn traced(future: F, span: Option<Box<Span>>) -> Self {
+        debug_assert!(D::TRACED);
+        WrapFuture {
+            future,
+            span: MaybeUninit::new(span),
+            _decision: PhantomData,
+        }
+    }
+}
+
+impl<'n, F, D, R> Future for WrapFuture<F, D>
+where
+    F: Future<Output = Result<Proceeded<'n, R>, Error>>,
+    D: Decide,
+{
+    type Output = Result<R, Error>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if !D::TRACED {
+            return this
+                .future
+                .poll(cx)
+                .map(|outcome| outcome.map(Proceeded::into_response));
+        }
+        // SAFETY: initialised in `traced`, the only constructor when `D::TRACED`.
+        let slot = unsafe { this.span.assume_init_mut() };
+        let Some(span) = slot else {
+            return this
+                .future
+                .poll(cx)
+                .map(|outcome| outcome.map(Proceeded::into_response));
+        };
+        let poll = {
+            let _entered = span.enter();
+            this.future.poll(cx)
+        };
+        let Poll::Ready(outcome) = poll else {
+            return Poll::Pending;
+        };
+        trace_span::record_outcome(span, outcome.as_ref().map(Proceeded::is_early));
+        // Close the span now, when the middleware finished, not when its future is
+        // dropped.
+        *slot = None;
+        Poll::Ready(outcome.map(Proceeded::into_response))
+    }
+}
