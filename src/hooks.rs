@@ -100,9 +100,8 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_runtime::{Context, Error};
 use pin_project_lite::pin_project;
 
-use crate::chain::Invoke;
 use crate::middleware::Middleware;
-use crate::next::{Next, NextRun, Proceeded, proof};
+use crate::next::{NextRun, Proceeded, proof};
 
 /// What [`before`](crate::Middleware::before) decides: go on, or answer early.
 ///
@@ -150,7 +149,7 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
-    enum State<'m, 'p, 'n, M, P, F, R> {
+    pub(crate) enum State<'m, 'p, 'n, M, P, F, R> {
         Running {
             #[pin]
             inner: NextRun<'n, F>,
@@ -164,37 +163,42 @@ pin_project! {
     }
 }
 
-impl<'m, 'p, 'n, M, P, E, R> Hooked<'m, 'p, 'n, M, P, E, (), R> {
-    /// Runs `before` and, unless it settled the outcome, starts the rest of the chain.
-    ///
-    /// The context is the one `next` carries (the same one `call` was given), so that
-    /// the future borrows it for `'n` and captures no lifetime of `call`'s own.
-    #[inline(always)]
-    pub(crate) fn new<I>(
-        middleware: &'m M,
-        params: &'p P,
-        mut event: E,
-        next: Next<'n, I>,
-    ) -> Hooked<'m, 'p, 'n, M, P, E, impl Future<Output = Result<R, Error>> + Send, R>
-    where
-        M: Middleware<E, R, Params = P>,
-        I: Invoke<E, Response = R>,
-    {
+/// Runs `before` and, unless it settled the outcome, starts the rest of the chain:
+/// the default [`Middleware::call`].
+///
+/// A macro rather than a function so that the layer's future is `Hooked` of the inner
+/// future itself: a generic function would have to return it as an `impl Future`,
+/// one more opaque type per layer for the compiler to see through (and one more step
+/// towards `recursion_limit` in deep chains).
+macro_rules! hooked {
+    ($middleware:expr, $params:expr, $event:expr, $next:expr) => {{
+        let (middleware, params, mut event, next) = ($middleware, $params, $event, $next);
+        // The context `next` carries is the one `call` was given; taking it from
+        // `next` makes the future borrow it for `'n`, a lifetime `call` names.
         let ctx = next.context();
         let state = match middleware.before(params, &mut event, ctx) {
-            Ok(Flow::Continue) => State::Running {
+            Ok($crate::hooks::Flow::Continue) => $crate::hooks::State::Running {
                 inner: next.run(event),
                 middleware,
                 params,
                 ctx,
             },
-            Ok(Flow::RespondEarly(response)) => State::Settled {
+            Ok($crate::hooks::Flow::RespondEarly(response)) => $crate::hooks::State::Settled {
                 outcome: Some(Ok(next.respond_early(response))),
             },
-            Err(error) => State::Settled {
+            Err(error) => $crate::hooks::State::Settled {
                 outcome: Some(Err(error)),
             },
         };
+        $crate::hooks::Hooked::new(state)
+    }};
+}
+
+pub(crate) use hooked;
+
+impl<'m, 'p, 'n, M, P, E, F, R> Hooked<'m, 'p, 'n, M, P, E, F, R> {
+    #[inline(always)]
+    pub(crate) fn new(state: State<'m, 'p, 'n, M, P, F, R>) -> Self {
         Hooked {
             state,
             _event: PhantomData,

@@ -6,7 +6,7 @@ use std::future::Future;
 use lambda_runtime::{Context, Error};
 
 use crate::chain::Invoke;
-use crate::hooks::{Flow, Hooked};
+use crate::hooks::{Flow, hooked};
 use crate::next::{Next, Proceeded};
 
 /// Logic that runs around a Lambda handler: before it, after it, and when it fails.
@@ -372,7 +372,7 @@ pub trait Middleware<E, R>: Send + Sync {
         Self: Sized,
     {
         let _ = ctx; // the same context as `next.context()`, which the hooks get
-        Hooked::new(self, params, event, next)
+        hooked!(self, params, event, next)
     }
 }
 

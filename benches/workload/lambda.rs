@@ -1,5 +1,6 @@
 //! lambda-middleware: the step as a `Middleware`, chained with the builder.
 
+use lambda_middleware::hooks::Flow;
 use lambda_middleware::{Chain, Context, Error, Handler, Invoke, LambdaEvent, Middleware, Next, Proceeded};
 use tower::Service;
 
@@ -24,6 +25,27 @@ impl<P: Payload, const TAG: u8> Middleware<P, P> for Step<TAG> {
         let response = next.run(event).await?;
         step(response.response());
         Ok(response)
+    }
+}
+
+/// The same middleware written with hooks: the before-step in `before`, the
+/// after-step in `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct HookStep<const TAG: u8 = 0>;
+
+impl<P: Payload, const TAG: u8> Middleware<P, P> for HookStep<TAG> {
+    type Params = ();
+
+    #[inline]
+    fn before(&self, _: &(), event: &mut P, _: &Context) -> Result<Flow<P>, Error> {
+        step(event);
+        Ok(Flow::Continue)
+    }
+
+    #[inline]
+    fn after(&self, _: &(), response: &mut P, _: &Context) -> Result<(), Error> {
+        step(response);
+        Ok(())
     }
 }
 
@@ -72,6 +94,18 @@ macro_rules! lambda_chain {
     };
 }
 
+/// `lambda_hooks_chain!(P; x x x)`: three `HookStep`s around `echo`.
+macro_rules! lambda_hooks_chain {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::Lambda(
+            lambda_middleware::Handler::builder()
+                $(.middleware($crate::workload::lambda::hook!($x, 2)))*
+                .handler($crate::workload::echo::<$p>)
+                .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
+        )
+    };
+}
+
 /// `lambda_traced_chain!(P; x x x)`: the same, every middleware `.traced()`.
 macro_rules! lambda_traced_chain {
     ($p:ty; $($x:ident)*) => {
@@ -98,4 +132,11 @@ macro_rules! one {
     };
 }
 
-pub(crate) use {lambda_chain, lambda_service, lambda_traced_chain, one};
+/// One `HookStep` per token.
+macro_rules! hook {
+    ($x:ident, $tag:literal) => {
+        $crate::workload::lambda::HookStep::<$tag>
+    };
+}
+
+pub(crate) use {hook, lambda_chain, lambda_hooks_chain, lambda_service, lambda_traced_chain, one};

@@ -31,7 +31,7 @@ use lambda_middleware::{Context, Error};
 
 pub use payload::{Order, Payload};
 
-use lambda::{lambda_chain, lambda_service, lambda_traced_chain};
+use lambda::{lambda_chain, lambda_hooks_chain, lambda_service, lambda_traced_chain};
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
 use tower_named::tower_named_chain;
@@ -92,6 +92,8 @@ pub enum Variant {
     AsyncFn,
     /// lambda-middleware, through `Handler::invoke_with` (handler borrowing the context).
     Lambda,
+    /// lambda-middleware, the middleware written with hooks, through `Handler::invoke_with`.
+    Hooks,
     /// lambda-middleware, untraced, with an `fmt` subscriber installed.
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
@@ -112,11 +114,12 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 12] = [
+    pub const ALL: [Variant; 13] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
         Variant::Lambda,
+        Variant::Hooks,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
         Variant::TowerNamed,
@@ -134,6 +137,7 @@ impl Variant {
             Variant::Limit => "limit",
             Variant::AsyncFn => "one-async-fn",
             Variant::Lambda => "lambda-middleware",
+            Variant::Hooks => "lambda-middleware-hooks",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
             Variant::TowerNamed => "tower-named",
@@ -156,6 +160,7 @@ impl Variant {
             Variant::Limit => "limit: steps inline around the handler",
             Variant::AsyncFn => "steps hand-written in one async fn",
             Variant::Lambda => "lambda-middleware (invoke_with)",
+            Variant::Hooks => "lambda-middleware, hooks (invoke_with)",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
             Variant::TowerNamed => "tower, named futures",
@@ -241,6 +246,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
             other => panic!("no async fn for {other} middlewares is built; the depths are {DEPTHS:?}"),
         },
         Variant::Lambda | Variant::LambdaSubscriber => dispatch_depth!(visitor, variant, depth, P, lambda_chain),
+        Variant::Hooks => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),
         Variant::TowerBoxed => dispatch_depth!(visitor, variant, depth, P, tower_boxed_chain),

@@ -87,18 +87,16 @@ where
         _: Token,
     ) -> impl Future<Output = Result<Self::Response, Error>> + Send {
         let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
-        if !Decision::<M, T, G, E, I::Response>::TRACED {
-            let future = self.middleware.call(&self.params, event, ctx, next);
-            return WrapFuture::<_, Decision<M, T, G, E, I::Response>>::untraced(future);
-        }
         // The span is made before `call`, and entered while it runs, so that it also
         // covers what a middleware does when its future is made (its hooks' `before`).
-        let span = trace_span::middleware_span(&|| self.middleware.name());
+        // One call site for `call` whatever the decision: the inner chain is inlined
+        // into it, and two sites would double the code at every layer.
+        let span = WrapFuture::<(), Decision<M, T, G, E, I::Response>>::span(|| self.middleware.name());
         let future = {
-            let _entered = span.as_deref().map(Span::enter);
+            let _entered = WrapFuture::<(), Decision<M, T, G, E, I::Response>>::enter(&span);
             self.middleware.call(&self.params, event, ctx, next)
         };
-        WrapFuture::traced(future, span)
+        WrapFuture::<_, Decision<M, T, G, E, I::Response>>::new(future, span)
     }
 }
 
@@ -183,8 +181,8 @@ pin_project! {
     impl<F, D: Decide> PinnedDrop for WrapFuture<F, D> {
         fn drop(this: Pin<&mut Self>) {
             if D::TRACED {
-                // SAFETY: written in `traced`, the only constructor when `D::TRACED`,
-                // and dropped only here, once.
+                // SAFETY: `WrapFuture::span` wrote the slot because `D::TRACED`; it is
+                // dropped only here, once.
                 unsafe { this.project().span.assume_init_drop() };
             }
         }
@@ -192,22 +190,34 @@ pin_project! {
 }
 
 impl<F, D: Decide> WrapFuture<F, D> {
+    /// The layer's span slot: written (with the span, or `None` when no subscriber
+    /// wants it) if and only if `D::TRACED`.
     #[inline(always)]
-    fn untraced(future: F) -> Self {
-        debug_assert!(!D::TRACED);
-        WrapFuture {
-            future,
-            span: MaybeUninit::uninit(),
-            _decision: PhantomData,
+    fn span(name: impl Fn() -> &'static str) -> MaybeUninit<Option<Box<Span>>> {
+        if D::TRACED {
+            MaybeUninit::new(trace_span::middleware_span(&name))
+        } else {
+            MaybeUninit::uninit()
         }
     }
 
+    /// Enters the span of the slot, if there is one.
     #[inline(always)]
-    fn traced(future: F, span: Option<Box<Span>>) -> Self {
-        debug_assert!(D::TRACED);
+    fn enter(slot: &MaybeUninit<Option<Box<Span>>>) -> Option<tracing::span::Entered<'_>> {
+        if !D::TRACED {
+            return None;
+        }
+        // SAFETY: `span` wrote the slot because `D::TRACED`.
+        let span = unsafe { slot.assume_init_ref() };
+        span.as_deref().map(Span::enter)
+    }
+
+    /// `span` must come from [`WrapFuture::span`] with the same `D`.
+    #[inline(always)]
+    fn new(future: F, span: MaybeUninit<Option<Box<Span>>>) -> Self {
         WrapFuture {
             future,
-            span: MaybeUninit::new(span),
+            span,
             _decision: PhantomData,
         }
     }
@@ -223,31 +233,28 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if !D::TRACED {
-            return this
-                .future
-                .poll(cx)
-                .map(|outcome| outcome.map(Proceeded::into_response));
+        // One call site for the inner `poll` on every path: the inner layers are
+        // inlined into it, and a call site per path would multiply the code by the
+        // number of paths at every layer.
+        let entered = if D::TRACED {
+            // SAFETY: `WrapFuture::span` wrote the slot because `D::TRACED`.
+            unsafe { this.span.assume_init_ref() }.as_deref().map(Span::enter)
+        } else {
+            None
+        };
+        let poll = this.future.poll(cx);
+        drop(entered);
+        if D::TRACED {
+            if let Poll::Ready(outcome) = &poll {
+                // SAFETY: as above.
+                let slot = unsafe { this.span.assume_init_mut() };
+                if let Some(span) = slot.take() {
+                    trace_span::record_outcome(&span, outcome.as_ref().map(Proceeded::is_early));
+                    // The span closes here, when the middleware finished, not when its
+                    // future is dropped.
+                }
+            }
         }
-        // SAFETY: initialised in `traced`, the only constructor when `D::TRACED`.
-        let slot = unsafe { this.span.assume_init_mut() };
-        let Some(span) = slot else {
-            return this
-                .future
-                .poll(cx)
-                .map(|outcome| outcome.map(Proceeded::into_response));
-        };
-        let poll = {
-            let _entered = span.enter();
-            this.future.poll(cx)
-        };
-        let Poll::Ready(outcome) = poll else {
-            return Poll::Pending;
-        };
-        trace_span::record_outcome(span, outcome.as_ref().map(Proceeded::is_early));
-        // Close the span now, when the middleware finished, not when its future is
-        // dropped.
-        *slot = None;
-        Poll::Ready(outcome.map(Proceeded::into_response))
+        poll.map(|outcome| outcome.map(Proceeded::into_response))
     }
 }
