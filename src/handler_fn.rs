@@ -155,6 +155,8 @@ where
     F: Fn(LambdaEvent<E>) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
+    const UNDECIDED: bool = false;
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -173,6 +175,8 @@ impl<F, E, R> Chain<E> for FnHandler<F, WithContextRef<E, R>>
 where
     F: for<'c> BorrowingFn<'c, E, Output = Result<R, Error>>,
 {
+    const UNDECIDED: bool = false;
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,

@@ -94,6 +94,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -158,7 +159,7 @@ pin_project! {
             ctx: &'n Context,
         },
         Settled {
-            outcome: Option<Result<Proceeded<'n, R>, Error>>,
+            outcome: Settled<'n, R>,
         },
     }
 }
@@ -184,10 +185,10 @@ macro_rules! hooked {
                 ctx,
             },
             Ok($crate::hooks::Flow::RespondEarly(response)) => $crate::hooks::State::Settled {
-                outcome: Some(Ok(next.respond_early(response))),
+                outcome: $crate::hooks::Settled::new(Ok(next.respond_early(response))),
             },
             Err(error) => $crate::hooks::State::Settled {
-                outcome: Some(Err(error)),
+                outcome: $crate::hooks::Settled::new(Err(error)),
             },
         };
         $crate::hooks::Hooked::new(state)
@@ -240,11 +241,46 @@ where
                         .map(|response| proof(response, false)),
                 ),
             },
-            StateProj::Settled { outcome } => Poll::Ready(
-                outcome
-                    .take()
-                    .expect("a middleware's future was polled after it completed"),
-            ),
+            StateProj::Settled { outcome } => Poll::Ready(outcome.take()),
         }
     }
+}
+
+/// The outcome `before` settled, until the layer's future is polled.
+///
+/// Its drop is one test and a call to an outlined function: dropping a chain's future
+/// goes through every layer, and a layer that carried the drop code of an error and a
+/// response inline would make that code too large to inline into the caller, which
+/// then has to keep every layer's state in memory (`benches/`: about 5 instructions a
+/// layer).
+pub(crate) struct Settled<'n, R>(ManuallyDrop<Option<Result<Proceeded<'n, R>, Error>>>);
+
+impl<'n, R> Settled<'n, R> {
+    #[inline(always)]
+    pub(crate) fn new(outcome: Result<Proceeded<'n, R>, Error>) -> Self {
+        Settled(ManuallyDrop::new(Some(outcome)))
+    }
+
+    #[inline(always)]
+    fn take(&mut self) -> Result<Proceeded<'n, R>, Error> {
+        self.0
+            .take()
+            .expect("a middleware's future was polled after it completed")
+    }
+}
+
+impl<R> Drop for Settled<'_, R> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            // SAFETY: the field is dropped here only, once; nothing reads it after.
+            drop_outcome(unsafe { ManuallyDrop::take(&mut self.0) });
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_outcome<T>(outcome: T) {
+    drop(outcome);
 }

@@ -114,6 +114,8 @@ where
     F: Fn(Request) -> Fut + Send + Sync,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
+    const UNDECIDED: bool = false;
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,

@@ -106,6 +106,19 @@ macro_rules! lambda_hooks_chain {
     };
 }
 
+/// `lambda_hooks_decided_chain!(P; x x x)`: the same, each middleware `.untraced()`, so
+/// that `POWERTOOLS_TRACE_MIDDLEWARES` has nothing left to decide.
+macro_rules! lambda_hooks_decided_chain {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::Lambda(
+            lambda_middleware::Handler::builder()
+                $(.middleware($crate::workload::lambda::hook!($x, 3)).untraced())*
+                .handler($crate::workload::echo::<$p>)
+                .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
+        )
+    };
+}
+
 /// `lambda_traced_chain!(P; x x x)`: the same, every middleware `.traced()`.
 macro_rules! lambda_traced_chain {
     ($p:ty; $($x:ident)*) => {
@@ -139,4 +152,6 @@ macro_rules! hook {
     };
 }
 
-pub(crate) use {hook, lambda_chain, lambda_hooks_chain, lambda_service, lambda_traced_chain, one};
+pub(crate) use {
+    hook, lambda_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain, one,
+};

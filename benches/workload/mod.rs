@@ -31,7 +31,7 @@ use lambda_middleware::{Context, Error};
 
 pub use payload::{Order, Payload};
 
-use lambda::{lambda_chain, lambda_hooks_chain, lambda_service, lambda_traced_chain};
+use lambda::{lambda_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain};
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
 use tower_named::tower_named_chain;
@@ -94,6 +94,8 @@ pub enum Variant {
     Lambda,
     /// lambda-middleware, the middleware written with hooks, through `Handler::invoke_with`.
     Hooks,
+    /// The same, every middleware `.untraced()`: nothing left to `POWERTOOLS_TRACE_MIDDLEWARES`.
+    HooksDecided,
     /// lambda-middleware, untraced, with an `fmt` subscriber installed.
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
@@ -114,12 +116,13 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 13] = [
+    pub const ALL: [Variant; 14] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
         Variant::Lambda,
         Variant::Hooks,
+        Variant::HooksDecided,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
         Variant::TowerNamed,
@@ -138,6 +141,7 @@ impl Variant {
             Variant::AsyncFn => "one-async-fn",
             Variant::Lambda => "lambda-middleware",
             Variant::Hooks => "lambda-middleware-hooks",
+            Variant::HooksDecided => "lambda-middleware-hooks-decided",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
             Variant::TowerNamed => "tower-named",
@@ -161,6 +165,7 @@ impl Variant {
             Variant::AsyncFn => "steps hand-written in one async fn",
             Variant::Lambda => "lambda-middleware (invoke_with)",
             Variant::Hooks => "lambda-middleware, hooks (invoke_with)",
+            Variant::HooksDecided => "lambda-middleware, hooks, tracing decided",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
             Variant::TowerNamed => "tower, named futures",
@@ -247,6 +252,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
         },
         Variant::Lambda | Variant::LambdaSubscriber => dispatch_depth!(visitor, variant, depth, P, lambda_chain),
         Variant::Hooks => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_chain),
+        Variant::HooksDecided => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_decided_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),
         Variant::TowerBoxed => dispatch_depth!(visitor, variant, depth, P, tower_boxed_chain),

@@ -125,6 +125,13 @@ pub trait Invoke<E>: Respond + Send + Sync {
 /// `C: Chain<E, Response = R>` in a bound, and `<C as Respond>::Response` for the fully
 /// qualified path (`<C as Chain<E>>::Response` does not name it).
 pub trait Chain<E>: Respond + Send + Sync {
+    /// Whether some middleware of the chain left its tracing to
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` (neither the builder nor its definition decided).
+    /// When none did, the variable cannot change anything, and the invocation does not
+    /// look at it.
+    #[doc(hidden)]
+    const UNDECIDED: bool;
+
     #[doc(hidden)]
     fn run_chain<G: EnvTrace>(
         &self,

@@ -79,6 +79,8 @@ where
     <I as Respond>::Response: Send,
     T: TraceChoice,
 {
+    const UNDECIDED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, None).is_none() || I::UNDECIDED;
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -158,7 +160,7 @@ where
     T: TraceChoice,
     G: EnvTrace,
 {
-    const TRACED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, G::ON);
+    const TRACED: bool = matches!(resolve(T::CHOICE, M::TRACE_EXECUTION, Some(G::ON)), Some(true));
 }
 
 pin_project! {

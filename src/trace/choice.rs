@@ -102,11 +102,12 @@ impl EnvTrace for EnvOff {
     const ON: bool = false;
 }
 
-/// Builder choice, then the middleware's definition, then the environment.
-pub(crate) const fn resolve(builder: Option<bool>, definition: Option<bool>, env: bool) -> bool {
+/// Builder choice, then the middleware's definition, then the environment (`None`:
+/// not known here).
+pub(crate) const fn resolve(builder: Option<bool>, definition: Option<bool>, env: Option<bool>) -> Option<bool> {
     match (builder, definition) {
-        (Some(choice), _) => choice,
-        (None, Some(choice)) => choice,
+        (Some(choice), _) => Some(choice),
+        (None, Some(choice)) => Some(choice),
         (None, None) => env,
     }
 }
@@ -117,11 +118,12 @@ mod tests {
 
     #[test]
     fn explicit_choices_beat_the_environment() {
-        assert!(resolve(Some(true), Some(false), false));
-        assert!(!resolve(Some(false), Some(true), true));
-        assert!(resolve(None, Some(true), false));
-        assert!(!resolve(None, Some(false), true));
-        assert!(resolve(None, None, true));
-        assert!(!resolve(None, None, false));
+        assert_eq!(resolve(Some(true), Some(false), Some(false)), Some(true));
+        assert_eq!(resolve(Some(false), Some(true), Some(true)), Some(false));
+        assert_eq!(resolve(None, Some(true), Some(false)), Some(true));
+        assert_eq!(resolve(None, Some(false), Some(true)), Some(false));
+        assert_eq!(resolve(None, None, Some(true)), Some(true));
+        assert_eq!(resolve(None, None, Some(false)), Some(false));
+        assert_eq!(resolve(None, None, None), None);
     }
 }
