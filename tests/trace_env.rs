@@ -218,3 +218,78 @@ fn xray_reads_the_trace_header_from_the_environment() {
     assert_eq!(documents[1]["parent_id"], "53995c3f42cd8ad8");
     assert_eq!(documents[0]["parent_id"], documents[1]["id"]);
 }
+
+/// Counts how often it is dropped.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn with_the_variable_on_an_invocation_cancelled_finished_or_panicking_drops_everything_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context as TaskContext, Poll, Waker};
+
+    // Every middleware here leaves its tracing to the variable, so the invocations run
+    // the chain compiled for it (boxed), and `invoke_with`'s future takes that path.
+    let _env = env(TRACE_MIDDLEWARES_ENV, Some("true"));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(AtomicUsize::new(0));
+    let (held, open) = (drops.clone(), gate.clone());
+    let handler = Handler::builder()
+        .middleware(step("outer", Pass))
+        .middleware(step("inner", Pass))
+        .handler(move |event: serde_json::Value, _: &Context| {
+            let (held, open) = (Counted(held.clone()), open.clone());
+            std::future::poll_fn(move |_| match open.load(Ordering::SeqCst) {
+                0 => Poll::Pending,
+                1 => Poll::Ready(Ok::<_, lambda_middleware::Error>(
+                    json!({ "echo": event, "held": held.0.load(Ordering::SeqCst) }),
+                )),
+                _ => panic!("the handler panicked"),
+            })
+        })
+        .unwrap();
+    assert!(handler.traces_from_env());
+    let ctx = Context::default();
+    let poll = |future: std::pin::Pin<
+        &mut dyn Future<Output = Result<serde_json::Value, lambda_middleware::Error>>,
+    >| { future.poll(&mut TaskContext::from_waker(Waker::noop())) };
+
+    // Cancelled while the handler is pending: its future (and what it holds) is dropped once.
+    let mut pending = Box::pin(handler.invoke_with(json!(1), &ctx));
+    assert!(poll(pending.as_mut()).is_pending());
+    drop(pending);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+
+    // Finished, then dropped.
+    gate.store(1, Ordering::SeqCst);
+    let mut finished = Box::pin(handler.invoke_with(json!(2), &ctx));
+    let Poll::Ready(Ok(response)) = poll(finished.as_mut()) else {
+        panic!("ready once the gate is open");
+    };
+    assert_eq!(response["echo"], 2);
+    drop(finished);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+
+    // A panic unwinds through the chain and drops it on the way.
+    gate.store(2, Ordering::SeqCst);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut panicking = Box::pin(handler.invoke_with(json!(3), &ctx));
+        let _ = poll(panicking.as_mut());
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+
+    // Never polled at all.
+    drop(handler.invoke_with(json!(4), &ctx));
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        3,
+        "the handler never ran, so held nothing"
+    );
+}

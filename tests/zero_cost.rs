@@ -304,3 +304,53 @@ fn traced_middlewares_cost_no_name_and_no_allocation_when_no_subscriber_is_set()
         "names asked for with nobody to record them"
     );
 }
+
+/// `AddBoth` written with hooks.
+struct HookAdd<const N: u64>;
+
+impl<const N: u64> Middleware<u64, u64> for HookAdd<N> {
+    type Params = ();
+
+    fn before(&self, _: &(), event: &mut u64, _: &Context) -> Result<lambda_middleware::hooks::Flow<u64>, Error> {
+        *event += N;
+        Ok(lambda_middleware::hooks::Flow::Continue)
+    }
+
+    fn after(&self, _: &(), response: &mut u64, _: &Context) -> Result<(), Error> {
+        *response += N;
+        Ok(())
+    }
+}
+
+#[test]
+fn hook_middlewares_mixed_with_async_ones_allocate_nothing_and_stay_small() {
+    let handler = Handler::builder()
+        .middleware(HookAdd::<1>)
+        .middleware(AddBoth::<2>)
+        .middleware(HookAdd::<3>)
+        .middleware(HookAdd::<4>)
+        .middleware(AddBoth::<5>)
+        .middleware(HookAdd::<6>)
+        .middleware(HookAdd::<7>)
+        .middleware(HookAdd::<8>)
+        .middleware(AddBoth::<9>)
+        .middleware(HookAdd::<10>)
+        .handler(borrowing)
+        .unwrap();
+    assert_eq!(size_of_val(handler.chain()), 0);
+    let ctx = context();
+
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+
+    assert_eq!(outputs, [expected(1, 7), expected(2, 7)]);
+    assert_eq!(allocations, 0);
+
+    // A hook layer keeps its middleware, params and context for `after`/`on_error`:
+    // three pointers and the inner future.
+    let bare = Handler::builder().handler(borrowing).unwrap();
+    let one = Handler::builder().middleware(HookAdd::<1>).handler(borrowing).unwrap();
+    let growth = size_of_val(&one.invoke_with(1, &ctx)) - size_of_val(&bare.invoke_with(1, &ctx));
+    println!("one hook layer adds {growth} bytes to the invocation future");
+    assert!(growth <= 40, "a hook layer adds {growth} bytes");
+}
