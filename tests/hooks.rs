@@ -701,3 +701,49 @@ fn a_panic_inside_a_hook_chain_unwinds_through_it_and_the_next_invocation_works(
     assert!(matches!(poll(future.as_mut()), Poll::Ready(Ok(_))));
     assert_eq!(afters.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn hooks_inside_an_async_middleware_that_opens_a_span_run_in_that_span() {
+    use lambda_middleware::middlewares::InjectLambdaContext;
+
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+
+    /// Logs from each hook.
+    struct Logs;
+
+    impl Middleware<Value, Value> for Logs {
+        type Params = ();
+
+        fn before(&self, _: &(), _: &mut Value, _: &Context) -> Result<Flow<Value>, Error> {
+            tracing::info!(hook = "before");
+            Ok(Flow::Continue)
+        }
+
+        fn after(&self, _: &(), _: &mut Value, _: &Context) -> Result<(), Error> {
+            tracing::info!(hook = "after");
+            Ok(())
+        }
+    }
+
+    let handler = Handler::builder()
+        .middleware(InjectLambdaContext)
+        .middleware(Logs)
+        .handler(|event: Value, _: &Context| std::future::ready(Ok::<_, Error>(event)))
+        .unwrap();
+    let mut ctx = Context::default();
+    ctx.request_id = "r-9".into();
+    handler.invoke_with(json!({}), &ctx).await.unwrap();
+
+    let spans = capture.spans();
+    for hook in ["before", "after"] {
+        let event = capture
+            .events()
+            .into_iter()
+            .find(|event| event.fields.get("hook").map(String::as_str) == Some(hook))
+            .unwrap();
+        let span = &spans[event.span.expect("in a span")];
+        assert_eq!(span.name, "lambda_context", "the {hook} hook's span");
+        assert_eq!(span.field("request_id"), Some("r-9"));
+    }
+}

@@ -238,7 +238,9 @@ where
             next.run(event).await
         } else {
             let span = tracing::error_span!("correlation_id", correlation_id = %id);
-            next.run(event).instrument(span).await
+            // Made inside the span, for the `before` hooks of the middlewares inside.
+            let rest = span.in_scope(|| next.run(event));
+            rest.instrument(span).await
         };
         let mut response = outcome?;
 

@@ -7,9 +7,7 @@ use lambda_runtime::{Context, Error};
 use typed_builder::TypedBuilder;
 
 use super::http::HttpResponse;
-use crate::chain::Invoke;
 use crate::middleware::Middleware;
-use crate::next::{Next, Proceeded};
 
 /// Turns the errors of everything inside it into HTTP responses — Middy's
 /// `http-error-handler`, Powertools' event handler exceptions.
@@ -274,36 +272,20 @@ where
         "http_error_handler"
     }
 
-    async fn call<'n, I>(
-        &self,
-        params: &HttpErrorHandlerParams,
-        event: E,
-        _: &Context,
-        next: Next<'n, I>,
-    ) -> Result<Proceeded<'n, R>, Error>
-    where
-        I: Invoke<E, Response = R>,
-    {
-        let failure = match next.run(event).await {
-            Ok(response) => return Ok(response),
-            Err(failure) => failure,
-        };
-        let (status, message) = classify(failure.error(), params);
-        let sources = failure
-            .error()
-            .source()
-            .map(|_| tracing::field::display(Sources(failure.error())));
+    fn on_error(&self, params: &HttpErrorHandlerParams, error: Error, _: &Context) -> Result<R, Error> {
+        let (status, message) = classify(&*error, params);
+        let sources = error.source().map(|_| tracing::field::display(Sources(&*error)));
         let message = if status >= 500 {
-            tracing::error!(status, error = %failure, sources, "the invocation failed; answering with a server error");
+            tracing::error!(status, error = %error, sources, "the invocation failed; answering with a server error");
             params.server_error_message.clone()
         } else {
-            tracing::warn!(status, error = %failure, sources, "answering with a client error");
+            tracing::warn!(status, error = %error, sources, "answering with a client error");
             message
         };
         let body = serde_json::json!({ "message": message }).to_string();
         let mut response = R::with_status(status, Some(body));
         response.set_header("Content-Type", "application/json");
-        Ok(failure.recover(response))
+        Ok(response)
     }
 }
 

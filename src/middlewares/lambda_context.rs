@@ -86,6 +86,9 @@ impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
             cold_start,
             correlation_id = Empty,
         );
-        Ok(next.run(event).instrument(span).await?)
+        // Made inside the span, so that the `before` hooks of the middlewares inside,
+        // which run as the rest of the chain is made, are in it too.
+        let rest = span.in_scope(|| next.run(event));
+        Ok(rest.instrument(span).await?)
     }
 }

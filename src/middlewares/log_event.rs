@@ -11,9 +11,8 @@ use tracing::Level;
 use typed_builder::TypedBuilder;
 
 use super::pointer::{Capped, CappedWriter, JsonPointer, write_redacted};
-use crate::chain::Invoke;
+use crate::hooks::Flow;
 use crate::middleware::Middleware;
-use crate::next::{Next, Proceeded};
 
 /// Logs the event before the handler and, when asked, the response after it, as
 /// `tracing` events — Powertools' `log_event=True`, Middy's `input-output-logger`.
@@ -152,24 +151,18 @@ where
         "log_event"
     }
 
-    async fn call<'n, I>(
-        &self,
-        params: &LogEventParams,
-        event: E,
-        _: &Context,
-        next: Next<'n, I>,
-    ) -> Result<Proceeded<'n, R>, Error>
-    where
-        I: Invoke<E, Response = R>,
-    {
+    fn before(&self, params: &LogEventParams, event: &mut E, _: &Context) -> Result<Flow<R>, Error> {
         if level_enabled(params.level) {
-            log(params, Logged::Event, &event);
+            log(params, Logged::Event, event);
         }
-        let response = next.run(event).await?;
+        Ok(Flow::Continue)
+    }
+
+    fn after(&self, params: &LogEventParams, response: &mut R, _: &Context) -> Result<(), Error> {
         if params.log_response && level_enabled(params.level) {
-            log(params, Logged::Response, response.response());
+            log(params, Logged::Response, response);
         }
-        Ok(response)
+        Ok(())
     }
 }
 

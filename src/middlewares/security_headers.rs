@@ -5,9 +5,7 @@ use lambda_runtime::{Context, Error};
 use typed_builder::TypedBuilder;
 
 use super::http::HttpResponse;
-use crate::chain::Invoke;
 use crate::middleware::Middleware;
-use crate::next::{Next, Proceeded};
 
 /// Adds security headers to every successful HTTP response — the six headers of the
 /// Powertools middleware factory's "combining utilities" example, Middy's
@@ -170,18 +168,8 @@ where
         "security_headers"
     }
 
-    async fn call<'n, I>(
-        &self,
-        params: &SecurityHeadersParams,
-        event: E,
-        _: &Context,
-        next: Next<'n, I>,
-    ) -> Result<Proceeded<'n, R>, Error>
-    where
-        I: Invoke<E, Response = R>,
-    {
-        let mut response = next.run(event).await?;
-        params.apply(response.response_mut());
-        Ok(response)
+    fn after(&self, params: &SecurityHeadersParams, response: &mut R, _: &Context) -> Result<(), Error> {
+        params.apply(response);
+        Ok(())
     }
 }

@@ -198,7 +198,9 @@ impl<C> SqsBatch<C> {
         for (index, record) in records.by_ref() {
             let message_id = record.message_id.clone().filter(|id| !id.is_empty());
             let span = tracing::info_span!("sqs_record", message_id = message_id.as_deref());
-            let outcome = self.records.invoke_with(record, ctx).instrument(span).await;
+            // Made inside the span, for the `before` hooks of the record's chain.
+            let invocation = span.in_scope(|| self.records.invoke_with(record, ctx));
+            let outcome = invocation.instrument(span).await;
             let Err(error) = outcome else { continue };
             tracing::warn!(message_id = message_id.as_deref(), %error, "an SQS record failed; reporting it for retry");
             report(&mut response, message_id, index)?;

@@ -11,9 +11,8 @@ use serde_json::Value;
 use typed_builder::TypedBuilder;
 
 use super::pointer::JsonPointer;
-use crate::chain::Invoke;
+use crate::hooks::Flow;
 use crate::middleware::Middleware;
-use crate::next::{Next, Proceeded};
 
 /// Validates the event against a JSON Schema before the handler, and optionally the
 /// response after it — Powertools' `@validator`, Middy's `validator`. Feature
@@ -383,27 +382,16 @@ where
         "validator"
     }
 
-    async fn call<'n, I>(
-        &self,
-        params: &ValidatorParams,
-        event: E,
-        _: &Context,
-        next: Next<'n, I>,
-    ) -> Result<Proceeded<'n, R>, Error>
-    where
-        I: Invoke<E, Response = R>,
-    {
-        validate_inbound(params, &event)?;
-        let response = next.run(event).await?;
+    fn before(&self, params: &ValidatorParams, event: &mut E, _: &Context) -> Result<Flow<R>, Error> {
+        validate_inbound(params, event)?;
+        Ok(Flow::Continue)
+    }
+
+    fn after(&self, params: &ValidatorParams, response: &mut R, _: &Context) -> Result<(), Error> {
         if let Some(outbound) = &params.outbound {
-            validate(
-                outbound,
-                Direction::Outbound,
-                response.response(),
-                params.max_violations,
-            )?;
+            validate(outbound, Direction::Outbound, response, params.max_violations)?;
         }
-        Ok(response)
+        Ok(())
     }
 }
 

@@ -6,9 +6,8 @@ use lambda_runtime::{Context, Error};
 use serde_json::Value;
 use typed_builder::TypedBuilder;
 
-use crate::chain::Invoke;
+use crate::hooks::Flow;
 use crate::middleware::Middleware;
-use crate::next::{Next, Proceeded};
 
 /// Answers a warmer's event at once, through `next.respond_early`: the inner middlewares
 /// and the handler never see it — Middy's `warmup`.
@@ -106,20 +105,11 @@ impl<R: Default + Send> Middleware<Value, R> for Warmup {
         "warmup"
     }
 
-    async fn call<'n, I>(
-        &self,
-        params: &WarmupParams,
-        event: Value,
-        _: &Context,
-        next: Next<'n, I>,
-    ) -> Result<Proceeded<'n, R>, Error>
-    where
-        I: Invoke<Value, Response = R>,
-    {
-        if (params.is_warmer)(&event) {
+    fn before(&self, params: &WarmupParams, event: &mut Value, _: &Context) -> Result<Flow<R>, Error> {
+        if (params.is_warmer)(event) {
             tracing::debug!("warm-up event: answered without running the handler");
-            return Ok(next.respond_early(R::default()));
+            return Ok(Flow::RespondEarly(R::default()));
         }
-        Ok(next.run(event).await?)
+        Ok(Flow::Continue)
     }
 }
