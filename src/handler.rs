@@ -11,6 +11,7 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 
 use crate::builder::{HandlerBuilder, Identity};
 use crate::chain::{Chain, DescribeChain, Token};
+use crate::service::BoxedInvocation;
 use crate::trace::choice::{EnvOff, EnvOn};
 
 /// A Lambda handler with its middlewares: the value `lambda_runtime` runs.
@@ -305,18 +306,14 @@ where
 {
     type Response = C::Response;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<C::Response, Error>> + Send>>;
+    type Future = BoxedInvocation<C::Response>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, event: LambdaEvent<E>) -> Self::Future {
-        let handler = self.clone();
         let LambdaEvent { payload, context } = event;
-        // `invoke_with` on the captured parts rather than `invoke(event)`: an `async fn`
-        // keeps its arguments twice in its state (rust-lang/rust#62958), and the context
-        // is the largest thing here.
-        Box::pin(async move { handler.invoke_with(payload, &context).await })
+        crate::service::boxed(self, payload, context)
     }
 }

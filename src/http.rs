@@ -62,7 +62,6 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_http::{Request, RequestExt};
@@ -71,6 +70,7 @@ use lambda_runtime::{Context, Error};
 use crate::chain::{Chain, FnHandler, Respond, Token};
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
+use crate::service::BoxedInvocation;
 use crate::trace::choice::EnvTrace;
 
 /// Marks a handler in `lambda_http`'s convention, `async fn(Request) -> Result<R, Error>`
@@ -158,19 +158,16 @@ where
 {
     type Response = C::Response;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<C::Response, Error>> + Send>>;
+    type Future = BoxedInvocation<C::Response>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let handler = self.clone();
-        Box::pin(async move {
-            // The request keeps its context so that middlewares and the handler can
-            // read it through `RequestExt`; the chain borrows this copy.
-            let context = request.lambda_context_ref().cloned().unwrap_or_default();
-            handler.invoke_with(request, &context).await
-        })
+        // The request keeps its context so that middlewares and the handler can read it
+        // through `RequestExt`; the chain borrows this copy.
+        let context = request.lambda_context_ref().cloned().unwrap_or_default();
+        crate::service::boxed(self, request, context)
     }
 }

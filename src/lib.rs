@@ -13,6 +13,7 @@ pub mod local;
 mod middleware;
 pub mod middlewares;
 mod next;
+mod service;
 pub mod trace;
 
 pub use builder::{Assemble, HandlerBuilder, Identity, Stack};

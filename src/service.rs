@@ -1,0 +1,92 @@
+//! The boxed future of one invocation through `tower::Service::call`: the context and
+//! a handle on the chain, owned, beside the chain's future that borrows them.
+//!
+//! `tower` needs a nameable future type, and the invocation's future borrows the
+//! context the runtime hands over by value, so the future is boxed with what it
+//! borrows. An `async move` block does that too, but it is built on the stack and then
+//! moved into the box, and the 376-byte context with it (twice, as the block keeps its
+//! captures): here the box is allocated first and each part written into it once.
+
+use std::future::Future;
+use std::marker::PhantomPinned;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
+use std::ptr::{addr_of, addr_of_mut};
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_runtime::{Context, Error};
+
+use crate::chain::Chain;
+use crate::handler::Handler;
+
+/// What `Service::call` returns.
+pub(crate) type BoxedInvocation<R> = Pin<Box<dyn Future<Output = Result<R, Error>> + Send>>;
+
+/// One invocation that owns its context: `future` borrows `context` and `handler`.
+///
+/// `future` is dropped first (by `Drop`), so it never outlives what it borrows; the
+/// value is only ever used pinned in its box, so what it borrows never moves; and it is
+/// `!Unpin`, so a `&mut` to it does not claim that nothing else points into it.
+struct Owned<C, F> {
+    /// Written once, in [`boxed`], after `context` and `handler`.
+    future: ManuallyDrop<F>,
+    context: Context,
+    handler: Handler<C>,
+    _pinned: PhantomPinned,
+}
+
+/// Boxes one invocation of `handler` on `payload` and `context`.
+#[inline]
+pub(crate) fn boxed<C, E>(handler: &Handler<C>, payload: E, context: Context) -> BoxedInvocation<C::Response>
+where
+    C: Chain<E> + 'static,
+    C::Response: Send + 'static,
+    E: Send + 'static,
+{
+    let mut boxed = Box::<Owned<C, _>>::new_uninit();
+    let slot = boxed.as_mut_ptr();
+    // SAFETY: `slot` points to the box's memory, valid for writes of `Owned`; each field
+    // is written exactly once below, and the box is only read as `Owned` after all of
+    // them are.
+    unsafe {
+        addr_of_mut!((*slot).context).write(context);
+        addr_of_mut!((*slot).handler).write(handler.clone());
+        addr_of_mut!((*slot)._pinned).write(PhantomPinned);
+        // SAFETY: the context and the handler live in the box, which is pinned below and
+        // freed only after `future` is dropped (see `Drop`): they outlive every use the
+        // future makes of these references, which are `'static` only in name, and
+        // nothing but the future gets them. The code that runs with them is generic
+        // over their lifetime, so it cannot keep them beyond the future either.
+        let context: &'static Context = &*addr_of!((*slot).context);
+        let handler: &'static Handler<C> = &*addr_of!((*slot).handler);
+        std::ptr::write(
+            addr_of_mut!((*slot).future),
+            ManuallyDrop::new(handler.invoke_with(payload, context)),
+        );
+    }
+    // SAFETY: every field was written above.
+    let owned: Box<Owned<C, _>> = unsafe { boxed.assume_init() };
+    Box::into_pin(owned)
+}
+
+impl<C, F> Future for Owned<C, F>
+where
+    F: Future,
+{
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
+        // `Owned`, and dropped in place in `Drop`.
+        let future = unsafe { self.map_unchecked_mut(|owned| &mut *owned.future) };
+        future.poll(cx)
+    }
+}
+
+impl<C, F> Drop for Owned<C, F> {
+    fn drop(&mut self) {
+        // SAFETY: dropped here only, once, in place, before the fields it borrows.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
+    }
+}

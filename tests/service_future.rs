@@ -1,0 +1,144 @@
+//! The future `tower::Service::call` returns owns the invocation's context and a handle
+//! on the chain, which the chain's future borrows: every way it can end (finished,
+//! cancelled mid-flight, never polled, a panic inside) drops each of them once and
+//! leaves the handler serving the next invocation.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_runtime::LambdaEvent;
+use tower::Service;
+
+/// Counts its drops.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Reads the context after the handler, so that the future really borrows it across
+/// the await.
+struct ReadsContextAfter;
+
+impl Middleware<u32, String> for ReadsContextAfter {
+    type Params = ();
+
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: u32,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, String>, Error>
+    where
+        I: Invoke<u32, Response = String>,
+    {
+        let response = next.run(event).await?;
+        Ok(response.map(|response| format!("{response} for {}", ctx.request_id)))
+    }
+}
+
+/// 0: pending, 1: ready, 2: panics.
+fn handler(gate: &Arc<AtomicUsize>, drops: &Arc<AtomicUsize>) -> impl Fn(u32, &Context) -> Gate + Send + Sync + use<> {
+    let (gate, drops) = (gate.clone(), drops.clone());
+    move |event, ctx: &Context| Gate {
+        gate: gate.clone(),
+        held: Counted(drops.clone()),
+        answer: format!("{event} from {}", ctx.request_id),
+    }
+}
+
+struct Gate {
+    gate: Arc<AtomicUsize>,
+    held: Counted,
+    answer: String,
+}
+
+impl Future for Gate {
+    type Output = Result<String, Error>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let _ = &self.held;
+        match self.gate.load(Ordering::SeqCst) {
+            0 => Poll::Pending,
+            1 => Poll::Ready(Ok(self.answer.clone())),
+            _ => panic!("the handler panicked"),
+        }
+    }
+}
+
+fn event(payload: u32, request_id: &str) -> LambdaEvent<u32> {
+    let mut context = Context::default();
+    context.request_id = request_id.to_owned();
+    LambdaEvent::new(payload, context)
+}
+
+fn poll<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut TaskContext::from_waker(Waker::noop()))
+}
+
+#[test]
+fn every_ending_drops_what_the_invocation_owns_once() {
+    let (gate, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut service = Handler::builder()
+        .middleware(ReadsContextAfter)
+        .handler(handler(&gate, &drops))
+        .unwrap();
+    // Cancelled mid-flight.
+    let mut pending = service.call(event(1, "r-1"));
+    assert!(poll(pending.as_mut()).is_pending());
+    assert!(poll(pending.as_mut()).is_pending());
+    drop(pending);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+
+    // Never polled: the handler never ran, so nothing of it to drop.
+    drop(service.call(event(2, "r-2")));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+
+    // Finished, the context read after the handler, then dropped.
+    gate.store(1, Ordering::SeqCst);
+    let mut finished = service.call(event(3, "r-3"));
+    let Poll::Ready(Ok(answer)) = poll(finished.as_mut()) else {
+        panic!("ready once the gate is open");
+    };
+    assert_eq!(answer, "3 from r-3 for r-3");
+    drop(finished);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+
+    // A panic inside unwinds out of `poll`; the future is then dropped by its owner.
+    gate.store(2, Ordering::SeqCst);
+    let mut panicking = service.call(event(4, "r-4"));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| poll(panicking.as_mut())));
+    assert!(outcome.is_err());
+    drop(panicking);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+
+    // And the next invocation is served.
+    gate.store(1, Ordering::SeqCst);
+    let mut next = service.call(event(5, "r-5"));
+    assert!(matches!(poll(next.as_mut()), Poll::Ready(Ok(answer)) if answer == "5 from r-5 for r-5"));
+}
+
+#[test]
+fn the_future_keeps_the_chain_alive_after_the_handler_is_dropped() {
+    let (gate, drops) = (Arc::new(AtomicUsize::new(1)), Arc::new(AtomicUsize::new(0)));
+    let mut service = Handler::builder()
+        .middleware(ReadsContextAfter)
+        .handler(handler(&gate, &drops))
+        .unwrap();
+    let mut future = service.call(event(6, "r-6"));
+    drop(service); // the only other handle on the chain
+    let Poll::Ready(Ok(answer)) = poll(future.as_mut()) else {
+        panic!("ready at once");
+    };
+    assert_eq!(answer, "6 from r-6 for r-6");
+    drop(future);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
