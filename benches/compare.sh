@@ -69,6 +69,7 @@ fi
 echo
 echo "== on $(nproc) cores of $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(rustc --version)"
 python3 benches/report.py "$results"
+python3 benches/report.py "$results" --by-n
 [ -f "$results/instructions.tsv.features" ] && {
     echo
     echo "untraced lambda-middleware, instructions per invocation with and without --features $FEATURES:"

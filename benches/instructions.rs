@@ -28,6 +28,20 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["list"] => {
             for_each_payload(&mut List);
+            for variant in BUILTINS {
+                println!("http\t{variant}\t{}", workload::builtins::DEPTH);
+            }
+            ExitCode::SUCCESS
+        }
+        ["run", "http", variant, _, iterations] => {
+            let Ok(iterations) = iterations.parse() else {
+                return usage();
+            };
+            match *variant {
+                "builtins-hooks" => run_builtins(workload::builtins::hooks(), iterations),
+                "builtins-async" => run_builtins(workload::builtins::async_fn(), iterations),
+                _ => return usage(),
+            }
             ExitCode::SUCCESS
         }
         ["run", payload, variant, depth, iterations] => {
@@ -58,6 +72,16 @@ fn main() -> ExitCode {
         }
         _ => usage(),
     }
+}
+
+/// The two forms of the README's chain of six built-ins (`workload::builtins`).
+const BUILTINS: [&str; 2] = ["builtins-async", "builtins-hooks"];
+
+fn run_builtins<W: Workload<Value>>(mut workload: W, iterations: u64) {
+    let ctx = Context::default();
+    let before = alloc::allocations();
+    std::hint::black_box(run_loop(&mut workload, Value::Null, &ctx, iterations));
+    println!("allocations\t{}", alloc::allocations() - before);
 }
 
 fn usage() -> ExitCode {

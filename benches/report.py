@@ -14,15 +14,20 @@ import sys
 from pathlib import Path
 
 ORDER = [
-    "handler", "limit", "one-async-fn", "lambda-middleware", "lambda-middleware-subscriber",
+    "handler", "limit", "one-async-fn", "lambda-middleware", "lambda-middleware-hooks",
+    "lambda-middleware-hooks-decided", "lambda-middleware-subscriber",
     "lambda-middleware-service", "tower-named", "tower-boxed", "dyn-chain",
-    "traced-no-subscriber", "traced-fmt", "traced-xray",
+    "traced-no-subscriber", "traced-fmt", "traced-xray", "builtins-async", "builtins-hooks",
 ]
 LABELS = {
     "handler": "handler alone",
     "limit": "limit: steps inline",
     "one-async-fn": "steps in one async fn",
-    "lambda-middleware": "lambda-middleware",
+    "lambda-middleware": "lambda-middleware, `async fn` middlewares",
+    "lambda-middleware-hooks": "lambda-middleware, hook middlewares",
+    "lambda-middleware-hooks-decided": "lambda-middleware, hooks, tracing decided (`.untraced()`)",
+    "builtins-async": "six built-ins, hook ones run as `async fn`",
+    "builtins-hooks": "six built-ins as shipped (hooks where synchronous)",
     "lambda-middleware-subscriber": "lambda-middleware, fmt subscriber set",
     "lambda-middleware-service": "lambda-middleware as tower::Service",
     "tower-named": "tower, named futures",
@@ -34,7 +39,13 @@ LABELS = {
     "powertools": "Powertools (Python)",
     "middy": "Middy (Node.js)",
 }
-PAYLOAD_NAMES = {"json": "serde_json::Value", "struct": "typed struct", "u64": "u64"}
+PAYLOAD_NAMES = {
+    "json": "serde_json::Value",
+    "struct": "typed struct",
+    "u64": "u64",
+    "http": "API Gateway REST event as JSON",
+}
+DEPTHS = [1, 5, 10, 20]
 
 
 def read(path):
@@ -62,8 +73,12 @@ def main():
         key = ("json", row["peer"], int(row["n"]))
         rows.setdefault(key, {}).update(ns=float(row["ns"]))
 
+    if "--by-n" in sys.argv:
+        by_n(rows, markdown)
+        return
+
     header = ["variant", "N", "ns/inv", "instr/inv", "allocs/inv", "vs limit (instr)", "vs limit (ns)", "ns/middleware"]
-    for payload in ["json", "struct", "u64"]:
+    for payload in ["json", "struct", "u64", "http"]:
         keys = sorted(
             (k for k in rows if k[0] == payload),
             key=lambda k: ((ORDER + ["powertools", "middy"]).index(k[1]), k[2]),
@@ -88,6 +103,47 @@ def main():
                 fmt((ns - bare) / n if ns is not None and bare is not None and n else None, ",.1f"),
             ])
         print(f"\nevent: {PAYLOAD_NAMES[payload]}" + (" (peers: the same JSON object)" if payload == "json" else ""))
+        if markdown:
+            print("| " + " | ".join(header) + " |")
+            print("|" + "|".join("---" if i == 0 else "--:" for i in range(len(header))) + "|")
+            for line in lines:
+                print("| " + " | ".join(line) + " |")
+        else:
+            widths = [max(len(x) for x in col) for col in zip(header, *lines)]
+            for line in [header] + lines:
+                print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
+
+
+def by_n(rows, markdown):
+    """Instructions per invocation, one column per N, for the Rust variants; the
+    ratio to tower's named futures in brackets where tower has a row."""
+    for payload in ["json", "struct", "u64", "http"]:
+        variants = sorted({k[1] for k in rows if k[0] == payload and k[1] in ORDER}, key=ORDER.index)
+        if not variants:
+            continue
+        depths = sorted({k[2] for k in rows if k[0] == payload and k[2] > 0})
+        header = ["variant"] + [f"N = {n}" for n in depths] + ["allocs/inv"]
+        lines = []
+        for variant in variants:
+            if variant == "handler":
+                continue
+            cells = [LABELS.get(variant, variant)]
+            allocs = set()
+            for n in depths:
+                r = rows.get((payload, variant, n), {})
+                tower = rows.get((payload, "tower-named", n), {}).get("instr")
+                instr = r.get("instr")
+                if "allocs" in r:
+                    allocs.add(r["allocs"])
+                if instr is None:
+                    cells.append("-")
+                elif tower and variant not in ("tower-named", "limit"):
+                    cells.append(f"{instr:,.0f} ({instr / tower:.2f}×)")
+                else:
+                    cells.append(f"{instr:,.0f}")
+            cells.append("/".join(f"{a:g}" for a in sorted(allocs)) or "-")
+            lines.append(cells)
+        print(f"\nevent: {PAYLOAD_NAMES[payload]}, instructions per invocation (× tower's named futures)")
         if markdown:
             print("| " + " | ".join(header) + " |")
             print("|" + "|".join("---" if i == 0 else "--:" for i in range(len(header))) + "|")

@@ -102,7 +102,7 @@ use lambda_runtime::{Context, Error};
 use pin_project_lite::pin_project;
 
 use crate::middleware::Middleware;
-use crate::next::{NextRun, Proceeded, proof};
+use crate::next::{NextRun, Proceeded};
 
 /// What [`before`](crate::Middleware::before) decides: go on, or answer early.
 ///
@@ -235,11 +235,9 @@ where
                         .after(params, proceeded.response_mut(), ctx)
                         .map(|()| proceeded),
                 ),
-                Poll::Ready(Err(failure)) => Poll::Ready(
-                    middleware
-                        .on_error(params, failure.into_error(), ctx)
-                        .map(|response| proof(response, false)),
-                ),
+                Poll::Ready(Err(failure)) => {
+                    Poll::Ready(failure.recover_with(|error| middleware.on_error(params, error, ctx)))
+                }
             },
             StateProj::Settled { outcome } => Poll::Ready(outcome.take()),
         }

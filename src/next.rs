@@ -247,7 +247,8 @@ where
 /// Proof that a middleware ran the rest of its chain (or answered early on purpose),
 /// carrying the response.
 ///
-/// Only [`Next::run`], [`Failure::recover`] and [`Next::respond_early`] make one: it
+/// Only [`Next::run`], [`Failure::recover`] (and [`Failure::recover_with`]) and
+/// [`Next::respond_early`] make one: it
 /// has no public constructor and implements none of `Default`, `Clone`, `From` or
 /// `Deserialize`. That is what turns "this middleware forgot to call the handler"
 /// into a compile error.
@@ -562,6 +563,36 @@ impl<'n, R> Failure<'n, R> {
     #[inline(always)]
     pub fn recover(self, response: R) -> Proceeded<'n, R> {
         proof(response, false)
+    }
+
+    /// Hands the error to `decide`, by value: `Ok(response)` recovers with that response
+    /// (as [`recover`](Failure::recover) does), `Err(error)` fails with that error (the
+    /// same one, passed on, or another). For when deciding needs to own the error.
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+    /// # use serde_json::{json, Value};
+    /// # struct M;
+    /// # impl Middleware<Value, Value> for M {
+    /// #     type Params = ();
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
+    /// where
+    ///     I: Invoke<Value, Response = Value>,
+    /// {
+    ///     match next.run(event).await {
+    ///         Ok(response) => Ok(response),
+    ///         Err(failure) => failure.recover_with(|error| match error.downcast::<std::io::Error>() {
+    ///             Ok(io) => Ok(json!({ "statusCode": 503, "body": io.to_string() })),
+    ///             Err(other) => Err(other),
+    ///         }),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    #[inline(always)]
+    pub fn recover_with(self, decide: impl FnOnce(Error) -> Result<R, Error>) -> Result<Proceeded<'n, R>, Error> {
+        decide(self.error).map(|response| proof(response, false))
     }
 
     /// The error itself, boxed as `lambda_runtime` carries it. Same as `Error::from(failure)`.

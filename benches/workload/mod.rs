@@ -14,6 +14,7 @@
 #![allow(dead_code)] // each bench binary uses its own part of the module
 
 pub mod alloc;
+pub mod builtins;
 pub mod dynamic;
 pub mod lambda;
 pub mod limit;
