@@ -130,7 +130,7 @@ pub enum Flow<R> {
     /// Go on: the inner layers and the handler run on the (possibly changed) event.
     Continue,
     /// Answer with this response without the inner layers and the handler: the hook
-    /// form of [`Next::respond_early`].
+    /// form of [`Next::respond_early`](crate::Next::respond_early).
     RespondEarly(R),
 }
 

@@ -435,6 +435,7 @@ pub fn event<E>(payload: E) -> LambdaEvent<E> {
 }
 
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl LocalFunction {
     /// Runs an HTTP chain once on an API Gateway (REST or HTTP API) or function URL event
     /// given as JSON text, exactly as `lambda_http::run` would, and returns the JSON

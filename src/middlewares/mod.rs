@@ -102,10 +102,13 @@ pub use log_event::{LogEvent, LogEventParams};
 pub use pointer::JsonPointer;
 pub use security_headers::{SecurityHeaders, SecurityHeadersParams};
 #[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use sqs_batch::{SqsBatch, SqsBatchError};
 #[cfg(feature = "timeout")]
+#[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
 pub use timeout::{Timeout, TimeoutError, TimeoutParams};
 #[cfg(feature = "validation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "validation")))]
 pub use validator::{
     Direction, ValidationError, ValidationSetupError, Validator, ValidatorParams, ValidatorSchemas, Violation,
 };

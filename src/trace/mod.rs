@@ -22,6 +22,7 @@ mod env;
 pub(crate) mod span;
 mod tracer;
 #[cfg(feature = "xray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "xray")))]
 pub mod xray;
 
 pub use choice::{Auto, TraceChoice, Traced, Untraced};
