@@ -31,6 +31,9 @@ fn main() -> ExitCode {
             for variant in BUILTINS {
                 println!("http\t{variant}\t{}", workload::builtins::DEPTH);
             }
+            for variant in PARSING {
+                println!("http\t{variant}\t1");
+            }
             ExitCode::SUCCESS
         }
         ["run", "http", variant, _, iterations] => {
@@ -38,8 +41,10 @@ fn main() -> ExitCode {
                 return usage();
             };
             match *variant {
-                "builtins-hooks" => run_builtins(workload::builtins::hooks(), iterations),
-                "builtins-async" => run_builtins(workload::builtins::async_fn(), iterations),
+                "builtins-hooks" => run_fixed_event(workload::builtins::hooks(), iterations),
+                "builtins-async" => run_fixed_event(workload::builtins::async_fn(), iterations),
+                "parse-inline" => run_fixed_event(workload::parse::parse_inline(), iterations),
+                "parse-layer" => run_fixed_event(workload::parse::parse_layer(), iterations),
                 _ => return usage(),
             }
             ExitCode::SUCCESS
@@ -77,7 +82,10 @@ fn main() -> ExitCode {
 /// The two forms of the README's chain of six built-ins (`workload::builtins`).
 const BUILTINS: [&str; 2] = ["builtins-async", "builtins-hooks"];
 
-fn run_builtins<W: Workload<Value>>(mut workload: W, iterations: u64) {
+/// An order parsed inline in the handler, and by a `Parse` layer (`workload::parse`).
+const PARSING: [&str; 2] = ["parse-inline", "parse-layer"];
+
+fn run_fixed_event<W: Workload<Value>>(mut workload: W, iterations: u64) {
     let ctx = Context::default();
     let before = alloc::allocations();
     std::hint::black_box(run_loop(&mut workload, Value::Null, &ctx, iterations));

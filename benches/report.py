@@ -18,6 +18,7 @@ ORDER = [
     "lambda-middleware-hooks-decided", "lambda-middleware-subscriber",
     "lambda-middleware-service", "tower-named", "tower-boxed", "dyn-chain",
     "traced-no-subscriber", "traced-fmt", "traced-xray", "builtins-async", "builtins-hooks",
+    "parse-inline", "parse-layer",
 ]
 LABELS = {
     "handler": "handler alone",
@@ -28,6 +29,8 @@ LABELS = {
     "lambda-middleware-hooks-decided": "lambda-middleware, hooks, tracing decided (`.untraced()`)",
     "builtins-async": "six built-ins, hook ones run as `async fn`",
     "builtins-hooks": "six built-ins as shipped (hooks where synchronous)",
+    "parse-inline": "an order parsed by `serde_json::from_value` in the handler",
+    "parse-layer": "the same order parsed by a `Parse` layer",
     "lambda-middleware-subscriber": "lambda-middleware, fmt subscriber set",
     "lambda-middleware-service": "lambda-middleware as tower::Service",
     "tower-named": "tower, named futures",

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::chain::{Chain, FnHandler, Wrap};
+use crate::chain::{Accept, Chain, FnHandler, Reshape, Wrap};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
@@ -82,14 +82,28 @@ pub struct Identity;
 /// The builder keeps the newest middleware at the top so that [`HandlerBuilder::traced`]
 /// can reach it; [`HandlerBuilder::handler`] turns the stack inside out, so the oldest
 /// middleware becomes the outermost [`Wrap`].
-pub struct Stack<M, Older, P = (), T = Auto> {
+///
+/// `K` is the kind of middleware: [`Same`] for a [`Middleware`](crate::Middleware)
+/// (it becomes a [`Wrap`]), [`Changes`] for a [`Transform`](crate::Transform) (a
+/// [`Reshape`]).
+pub struct Stack<M, Older, P = (), T = Auto, K = Same> {
     middleware: M,
     params: P,
     older: Older,
-    _trace: PhantomData<fn() -> T>,
+    _trace: PhantomData<fn() -> (T, K)>,
 }
 
-impl<M, Older, P, T> Stack<M, Older, P, T> {
+/// A [`Stack`] entry added with [`middleware`](HandlerBuilder::middleware): the same
+/// event and response types inside as outside.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Same;
+
+/// A [`Stack`] entry added with [`transform`](HandlerBuilder::transform): other types
+/// inside than outside.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Changes;
+
+impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
     fn new(middleware: M, params: P, older: Older) -> Self {
         Stack {
             middleware,
@@ -99,7 +113,7 @@ impl<M, Older, P, T> Stack<M, Older, P, T> {
         }
     }
 
-    fn retrace<U>(self) -> Stack<M, Older, P, U> {
+    fn retrace<U>(self) -> Stack<M, Older, P, U, K> {
         Stack::new(self.middleware, self.params, self.older)
     }
 }
@@ -122,7 +136,7 @@ impl<Inner> Assemble<Inner> for Identity {
     }
 }
 
-impl<Inner, M, Older, P, T> Assemble<Inner> for Stack<M, Older, P, T>
+impl<Inner, M, Older, P, T> Assemble<Inner> for Stack<M, Older, P, T, Same>
 where
     Older: Assemble<Wrap<M, Inner, P, T>>,
 {
@@ -130,6 +144,17 @@ where
 
     fn assemble(self, inner: Inner) -> Self::Chain {
         self.older.assemble(Wrap::new(self.middleware, self.params, inner))
+    }
+}
+
+impl<Inner, M, Older, P, T> Assemble<Inner> for Stack<M, Older, P, T, Changes>
+where
+    Older: Assemble<Reshape<M, Inner, P, T>>,
+{
+    type Chain = Older::Chain;
+
+    fn assemble(self, inner: Inner) -> Self::Chain {
+        self.older.assemble(Reshape::new(self.middleware, self.params, inner))
     }
 }
 
@@ -189,6 +214,75 @@ impl<S> HandlerBuilder<S> {
         HandlerBuilder::new(Stack::new(middleware, params, self.stack))
     }
 
+    /// Adds a [`Transform`](crate::Transform) that takes no params: a middleware whose
+    /// inner event or response type differs from its own.
+    ///
+    /// It runs where a middleware added here would; the layers added after it (and the
+    /// handler) take the event it hands inwards and give back the response it takes
+    /// back, and the layers added before it see its own types.
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Next, Proceeded, Transform};
+    /// /// Hands the handler the length of the text it got.
+    /// struct Length;
+    ///
+    /// impl<R: Send> Transform<usize, R> for Length {
+    ///     type Event = String;
+    ///     type Response = R;
+    ///     type Params = ();
+    ///
+    ///     async fn call<'n, I>(&self, _: &(), event: String, _: &Context, next: Next<'n, I, R>)
+    ///         -> Result<Proceeded<'n, R>, Error>
+    ///     where
+    ///         I: Invoke<usize, Response = R>,
+    ///     {
+    ///         Ok(next.run(event.len()).await?)
+    ///     }
+    /// }
+    ///
+    /// async fn double(n: usize, _: &Context) -> Result<usize, Error> { Ok(2 * n) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().transform(Length).handler(double)?;
+    /// assert_eq!(handler.invoke_with("four".to_string(), &Context::default()).await?, 8);
+    /// # Ok(()) }
+    /// ```
+    pub fn transform<M>(self, transform: M) -> HandlerBuilder<Stack<M, S, (), Auto, Changes>> {
+        HandlerBuilder::new(Stack::new(transform, (), self.stack))
+    }
+
+    /// Adds a [`Transform`](crate::Transform) with its params.
+    ///
+    /// ```
+    /// # use lambda_middleware::{Context, Error, Handler, Invoke, Next, Proceeded, Transform};
+    /// /// Hands the handler the text it got, cut to a number of characters.
+    /// struct Cut;
+    ///
+    /// impl<R: Send> Transform<String, R> for Cut {
+    ///     type Event = String;
+    ///     type Response = R;
+    ///     type Params = usize;
+    ///
+    ///     async fn call<'n, I>(&self, max: &usize, event: String, _: &Context, next: Next<'n, I, R>)
+    ///         -> Result<Proceeded<'n, R>, Error>
+    ///     where
+    ///         I: Invoke<String, Response = R>,
+    ///     {
+    ///         Ok(next.run(event.chars().take(*max).collect()).await?)
+    ///     }
+    /// }
+    ///
+    /// async fn echo(text: String, _: &Context) -> Result<String, Error> { Ok(text) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder().transform_with(Cut, 3).handler(echo)?;
+    /// assert_eq!(handler.invoke_with("abcdef".to_string(), &Context::default()).await?, "abc");
+    /// # Ok(()) }
+    /// ```
+    pub fn transform_with<M, P>(self, transform: M, params: P) -> HandlerBuilder<Stack<M, S, P, Auto, Changes>> {
+        HandlerBuilder::new(Stack::new(transform, params, self.stack))
+    }
+
     /// Ends the chain with the handler function and builds the [`Handler`].
     ///
     /// The handler is an `async fn(LambdaEvent<E>) -> Result<R, Error>` (or such a
@@ -222,14 +316,14 @@ impl<S> HandlerBuilder<S> {
     where
         F: HandlerFn<Sig>,
         S: Assemble<FnHandler<F, Sig>>,
-        S::Chain: Chain<F::Event, Response = F::Response>,
+        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
     {
         let trace_env = trace_middlewares_from_env()?;
         Ok(Handler::new(self.stack.assemble(FnHandler::new(handler)), trace_env))
     }
 }
 
-impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
+impl<M, Older, P, K> HandlerBuilder<Stack<M, Older, P, Auto, K>> {
     /// Traces the middleware added last, whatever its definition and
     /// `POWERTOOLS_TRACE_MIDDLEWARES` say.
     ///
@@ -251,7 +345,7 @@ impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
     ///     .handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn traced(self) -> HandlerBuilder<Stack<M, Older, P, Traced>> {
+    pub fn traced(self) -> HandlerBuilder<Stack<M, Older, P, Traced, K>> {
         HandlerBuilder::new(self.stack.retrace())
     }
 
@@ -270,7 +364,7 @@ impl<M, Older, P> HandlerBuilder<Stack<M, Older, P, Auto>> {
     /// let handler = Handler::builder().middleware(Cache).untraced().handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn untraced(self) -> HandlerBuilder<Stack<M, Older, P, Untraced>> {
+    pub fn untraced(self) -> HandlerBuilder<Stack<M, Older, P, Untraced, K>> {
         HandlerBuilder::new(self.stack.retrace())
     }
 }
@@ -281,7 +375,7 @@ impl<S> fmt::Debug for HandlerBuilder<S> {
     }
 }
 
-impl<M, Older, P, T: TraceChoice> fmt::Debug for Stack<M, Older, P, T> {
+impl<M, Older, P, T: TraceChoice, K> fmt::Debug for Stack<M, Older, P, T, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stack")
             .field(

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 
 use lambda_runtime::{Context, Error, LambdaEvent};
 
-use crate::chain::{Chain, FnHandler, Respond, Token};
+use crate::chain::{Accept, Chain, FnHandler, Respond, Token};
 use crate::trace::choice::EnvTrace;
 
 /// Marks a handler in lambda_runtime's convention, `async fn(LambdaEvent<E>) -> Result<R, Error>`
@@ -145,6 +145,14 @@ impl<F, E, R> Respond for FnHandler<F, WithLambdaEvent<E, R>> {
 
 impl<F, E, R> Respond for FnHandler<F, WithContextRef<E, R>> {
     type Response = R;
+}
+
+impl<F, E, R> Accept for FnHandler<F, WithLambdaEvent<E, R>> {
+    type Event = E;
+}
+
+impl<F, E, R> Accept for FnHandler<F, WithContextRef<E, R>> {
+    type Event = E;
 }
 
 // Not listed in errors: which handler forms exist depends on the crate's features,

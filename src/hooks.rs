@@ -153,7 +153,7 @@ pin_project! {
     pub(crate) enum State<'m, 'p, 'n, M, P, F, R> {
         Running {
             #[pin]
-            inner: NextRun<'n, F>,
+            inner: NextRun<'n, F, R>,
             middleware: &'m M,
             params: &'p P,
             ctx: &'n Context,

@@ -67,7 +67,7 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_http::{Request, RequestExt};
 use lambda_runtime::{Context, Error};
 
-use crate::chain::{Chain, FnHandler, Respond, Token};
+use crate::chain::{Accept, Chain, FnHandler, Respond, Token};
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
 use crate::service::BoxedInvocation;
@@ -104,6 +104,10 @@ where
 
 impl<F, R> Respond for FnHandler<F, WithRequest<R>> {
     type Response = R;
+}
+
+impl<F, R> Accept for FnHandler<F, WithRequest<R>> {
+    type Event = Request;
 }
 
 // Not listed in errors: which handler forms exist depends on the crate's features,

@@ -17,9 +17,10 @@ pub mod middlewares;
 mod next;
 mod service;
 pub mod trace;
+mod transform;
 
-pub use builder::{Assemble, HandlerBuilder, Identity, Stack};
-pub use chain::{Chain, FnHandler, Invoke, ParamsOf, Respond, Rest, Wrap};
+pub use builder::{Assemble, Changes, HandlerBuilder, Identity, Same, Stack};
+pub use chain::{Accept, Chain, FnHandler, Invoke, ParamsOf, Reshape, Respond, Rest, Wrap};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
@@ -27,6 +28,7 @@ pub use lambda_runtime::{Context, Error, LambdaEvent};
 pub use middleware::Middleware;
 pub use next::{Failure, Next, NextRun, Proceeded};
 pub use trace::Tracer;
+pub use transform::{Transform, With};
 
 #[doc(hidden)]
 pub use chain::DescribeChain;

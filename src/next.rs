@@ -50,7 +50,10 @@ type Brand<'n> = PhantomData<fn(&'n ()) -> &'n ()>;
 /// `call` must return a `Proceeded<'n, R>` with the same `'n`, so a proof from another
 /// call, another invocation or another chain is refused by the compiler. `I` is the
 /// rest of the chain; middlewares stay generic over it (`I: Invoke<E, Response = R>`),
-/// which is what lets every call be dispatched statically.
+/// which is what lets every call be dispatched statically. `O` is the response type of
+/// the middleware itself, the one [`respond_early`](Next::respond_early) and
+/// [`Failure::recover`] answer with: the rest of the chain's own, unless the middleware
+/// changes it (a [`Transform`](crate::Transform)).
 ///
 /// # Example
 ///
@@ -76,19 +79,21 @@ type Brand<'n> = PhantomData<fn(&'n ()) -> &'n ()>;
 /// }
 /// ```
 #[must_use = "a middleware that drops `Next` can only fail: call `next.run(event)` or `next.respond_early(response)`"]
-pub struct Next<'n, I> {
+pub struct Next<'n, I: Respond, O = <I as Respond>::Response> {
     rest: I,
     ctx: &'n Context,
     _brand: Brand<'n>,
+    _response: PhantomData<fn() -> O>,
 }
 
-impl<'n, I> Next<'n, I> {
+impl<'n, I: Respond, O> Next<'n, I, O> {
     #[inline(always)]
     pub(crate) fn new(rest: I, ctx: &'n Context) -> Self {
         Next {
             rest,
             ctx,
             _brand: PhantomData,
+            _response: PhantomData,
         }
     }
 
@@ -129,13 +134,14 @@ impl<'n, I> Next<'n, I> {
     /// # Ok(()) }
     /// ```
     #[inline(always)]
-    pub fn run<E>(self, event: E) -> NextRun<'n, impl Future<Output = Result<I::Response, Error>> + Send>
+    pub fn run<E>(self, event: E) -> NextRun<'n, impl Future<Output = Result<I::Response, Error>> + Send, O>
     where
         I: Invoke<E>,
     {
         NextRun {
             inner: self.rest.invoke(event, self.ctx, Token(())),
             _brand: PhantomData,
+            _response: PhantomData,
         }
     }
 
@@ -169,10 +175,7 @@ impl<'n, I> Next<'n, I> {
     /// }
     /// ```
     #[inline(always)]
-    pub fn respond_early(self, response: I::Response) -> Proceeded<'n, I::Response>
-    where
-        I: Respond,
-    {
+    pub fn respond_early(self, response: O) -> Proceeded<'n, O> {
         proof(response, true)
     }
 
@@ -200,7 +203,7 @@ impl<'n, I> Next<'n, I> {
     }
 }
 
-impl<I> fmt::Debug for Next<'_, I> {
+impl<I: Respond, O> fmt::Debug for Next<'_, I, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Next")
             .field("request_id", &self.ctx.request_id)
@@ -210,29 +213,31 @@ impl<I> fmt::Debug for Next<'_, I> {
 
 pin_project! {
     /// The future returned by [`Next::run`]: the rest of the chain, whose outcome it
-    /// hands back branded with this call's `'n`.
+    /// hands back branded with this call's `'n` (a failure to recover from with a
+    /// response of type `O`, the middleware's own).
     ///
     /// A named future rather than an `async` block, so that it adds nothing to the
     /// layer's state but the inner future itself.
     #[must_use = "futures do nothing unless awaited"]
-    pub struct NextRun<'n, F> {
+    pub struct NextRun<'n, F, O> {
         #[pin]
         inner: F,
         _brand: Brand<'n>,
+        _response: PhantomData<fn() -> O>,
     }
 }
 
-impl<F> fmt::Debug for NextRun<'_, F> {
+impl<F, O> fmt::Debug for NextRun<'_, F, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NextRun").finish_non_exhaustive()
     }
 }
 
-impl<'n, F, R> Future for NextRun<'n, F>
+impl<'n, F, R, O> Future for NextRun<'n, F, O>
 where
     F: Future<Output = Result<R, Error>>,
 {
-    type Output = Result<Proceeded<'n, R>, Failure<'n, R>>;
+    type Output = Result<Proceeded<'n, R>, Failure<'n, O>>;
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {

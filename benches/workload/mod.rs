@@ -17,6 +17,7 @@ pub mod alloc;
 pub mod builtins;
 pub mod dynamic;
 pub mod lambda;
+pub mod parse;
 pub mod limit;
 pub mod payload;
 pub mod subscriber;

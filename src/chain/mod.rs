@@ -17,6 +17,7 @@
 //! [`Next`]: crate::Next
 
 mod end;
+mod reshape;
 mod wrap;
 
 use std::fmt;
@@ -26,6 +27,7 @@ use std::marker::PhantomData;
 use lambda_runtime::{Context, Error};
 
 pub use end::FnHandler;
+pub use reshape::Reshape;
 pub use wrap::{ParamsOf, Wrap};
 
 use crate::trace::choice::EnvTrace;
@@ -77,6 +79,35 @@ pub(crate) use sealed::Token;
 pub trait Respond: sealed::Sealed {
     /// The response type of the chain.
     type Response;
+}
+
+/// The event type a chain takes, read off its type alone: the handler's event, as each
+/// layer outwards passes it on or changes it ([`Transform`](crate::Transform)).
+///
+/// Like [`Respond`], it is implemented by the crate only, and kept apart from
+/// [`Chain`] so that a layer finds the event type of the layers inside it without
+/// proving anything about them: the types of a chain are checked from the handler
+/// outwards, each layer once.
+///
+/// # Example
+///
+/// ```
+/// use lambda_middleware::{Accept, Context, Error, Handler};
+///
+/// /// The event type of any handler's chain.
+/// fn takes<C: Accept>(_: &Handler<C>) -> &'static str {
+///     std::any::type_name::<C::Event>()
+/// }
+///
+/// async fn double(event: u64, _: &Context) -> Result<u64, Error> { Ok(event * 2) }
+///
+/// # fn main() -> Result<(), Error> {
+/// assert_eq!(takes(&Handler::builder().handler(double)?), "u64");
+/// # Ok(()) }
+/// ```
+pub trait Accept: sealed::Sealed {
+    /// The event type of the chain.
+    type Event;
 }
 
 /// The rest of a chain, as a middleware sees it through [`Next`](crate::Next).

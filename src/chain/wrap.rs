@@ -11,7 +11,7 @@ use lambda_runtime::{Context, Error};
 use pin_project_lite::pin_project;
 use tracing::Span;
 
-use super::{Chain, DescribeChain, Respond, Rest, Token, sealed};
+use super::{Accept, Chain, DescribeChain, Respond, Rest, Token, sealed};
 use crate::middleware::Middleware;
 use crate::next::{Next, Proceeded};
 use crate::trace::choice::{Auto, EnvTrace, TraceChoice, resolve};
@@ -69,6 +69,10 @@ impl<M, I, P, T> sealed::Sealed for Wrap<M, I, P, T> {}
 
 impl<M, I: Respond, P, T> Respond for Wrap<M, I, P, T> {
     type Response = I::Response;
+}
+
+impl<M, I: Accept, P, T> Accept for Wrap<M, I, P, T> {
+    type Event = I::Event;
 }
 
 impl<E, M, I, P, T> Chain<E> for Wrap<M, I, P, T>
@@ -145,12 +149,12 @@ impl<M, I: DescribeChain, P, T> DescribeChain for Wrap<M, I, P, T> {
 }
 
 /// Whether one layer is traced in one mode, as a constant the compiler folds away.
-struct Decision<M, T, G, E, R>(PhantomData<Types<M, T, G, E, R>>);
+pub(super) struct Decision<M, T, G, E, R>(PhantomData<Types<M, T, G, E, R>>);
 
 /// The types a [`Decision`] is made from, held without owning any of them.
 type Types<M, T, G, E, R> = fn() -> (M, T, G, E, R);
 
-trait Decide {
+pub(super) trait Decide {
     const TRACED: bool;
 }
 
@@ -171,7 +175,7 @@ pin_project! {
     /// Whether it is traced is the constant `D::TRACED`, so an untraced layer is exactly
     /// the middleware's future: the span slot is never written, read or dropped, and the
     /// branches on it fold away.
-    struct WrapFuture<F, D: Decide> {
+    pub(super) struct WrapFuture<F, D: Decide> {
         #[pin]
         future: F,
         // Initialised if and only if `D::TRACED`. `None` when tracing is on for the
@@ -195,7 +199,7 @@ impl<F, D: Decide> WrapFuture<F, D> {
     /// The layer's span slot: written (with the span, or `None` when no subscriber
     /// wants it) if and only if `D::TRACED`.
     #[inline(always)]
-    fn span(name: impl Fn() -> &'static str) -> MaybeUninit<Option<Box<Span>>> {
+    pub(super) fn span(name: impl Fn() -> &'static str) -> MaybeUninit<Option<Box<Span>>> {
         if D::TRACED {
             MaybeUninit::new(trace_span::middleware_span(&name))
         } else {
@@ -205,7 +209,7 @@ impl<F, D: Decide> WrapFuture<F, D> {
 
     /// Enters the span of the slot, if there is one.
     #[inline(always)]
-    fn enter(slot: &MaybeUninit<Option<Box<Span>>>) -> Option<tracing::span::Entered<'_>> {
+    pub(super) fn enter(slot: &MaybeUninit<Option<Box<Span>>>) -> Option<tracing::span::Entered<'_>> {
         if !D::TRACED {
             return None;
         }
@@ -216,7 +220,7 @@ impl<F, D: Decide> WrapFuture<F, D> {
 
     /// `span` must come from [`WrapFuture::span`] with the same `D`.
     #[inline(always)]
-    fn new(future: F, span: MaybeUninit<Option<Box<Span>>>) -> Self {
+    pub(super) fn new(future: F, span: MaybeUninit<Option<Box<Span>>>) -> Self {
         WrapFuture {
             future,
             span,

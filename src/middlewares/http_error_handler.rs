@@ -313,6 +313,9 @@ fn known(error: &(dyn StdError + 'static), params: &HttpErrorHandlerParams) -> O
     if let Some(not_found) = error.downcast_ref::<NotFound>() {
         return Some((404, not_found.message.clone()));
     }
+    if let Some(unparsed) = error.downcast_ref::<super::ParseError>() {
+        return Some((400, unparsed.to_string()));
+    }
     #[cfg(feature = "validation")]
     if let Some(invalid) = error.downcast_ref::<super::ValidationError>() {
         let status = match invalid.direction() {

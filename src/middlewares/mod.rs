@@ -11,6 +11,8 @@
 //! | [`Cors`] | CORS headers, and preflight `OPTIONS` answered without the handler | — | event handler's `CORSConfig` | `@middy/http-cors` |
 //! | [`Warmup`] | answers a warmer's event without the handler | — | — | `@middy/warmup` |
 //! | [`Timeout`] | fails the invocation a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
+//! | [`Parse`] | parses the event (or the JSON in an envelope of it: API Gateway and function URL bodies, EventBridge, SQS, SNS, Kinesis, a pointer) into the handler's type | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
+//! | [`JsonResponse`] | serialises the handler's value into an HTTP response | — | — | `http-response-serializer` |
 //! | [`SqsBatch`] | processes an SQS batch record by record, reports only the failed ones | `sqs` | `process_partial_response` | `@middy/sqs-partial-batch-failure` |
 //!
 //! The HTTP middlewares work on any event and response that implement [`HttpRequest`]
@@ -81,8 +83,10 @@ mod correlation_id;
 mod cors;
 mod http;
 mod http_error_handler;
+mod json_response;
 mod lambda_context;
 mod log_event;
+mod parse;
 mod pointer;
 mod security_headers;
 #[cfg(feature = "sqs")]
@@ -97,8 +101,13 @@ pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdPara
 pub use cors::{Cors, CorsParams};
 pub use http::{HttpRequest, HttpResponse};
 pub use http_error_handler::{HttpError, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
+pub use json_response::{JsonResponse, JsonResponseParams};
 pub use lambda_context::InjectLambdaContext;
 pub use log_event::{LogEvent, LogEventParams};
+pub use parse::{
+    ApiGatewayBody, At, Envelope, EventBridgeDetail, FunctionUrlBody, KinesisData, Parse, ParseError, SnsInSqs, SnsMessage,
+    SqsBodies, WholeEvent,
+};
 pub use pointer::JsonPointer;
 pub use security_headers::{SecurityHeaders, SecurityHeadersParams};
 #[cfg(feature = "sqs")]
