@@ -35,7 +35,7 @@ LABELS = {
     "lambda-middleware-service": "lambda-middleware as tower::Service",
     "tower-named": "tower, named futures",
     "tower-boxed": "tower, boxed futures",
-    "dyn-chain": "Vec<Box<dyn>>, boxed Next",
+    "dyn-chain": "`Vec<Box<dyn>>`, boxed Next",
     "traced-no-subscriber": "traced, no subscriber",
     "traced-fmt": "traced, fmt to sink",
     "traced-xray": "traced, X-Ray to UDP",

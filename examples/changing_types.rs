@@ -52,12 +52,19 @@ where
         "bearer_auth"
     }
 
-    async fn call<'n, I>(&self, params: &BearerAuthParams, event: E, _: &Context, next: Next<'n, I, R>)
-        -> Result<Proceeded<'n, R>, Error>
+    async fn call<'n, I>(
+        &self,
+        params: &BearerAuthParams,
+        event: E,
+        _: &Context,
+        next: Next<'n, I, R>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<With<Claims, E>, Response = R>,
     {
-        let token = event.header("authorization").and_then(|value| value.strip_prefix("Bearer "));
+        let token = event
+            .header("authorization")
+            .and_then(|value| value.strip_prefix("Bearer "));
         let Some(claims) = token.and_then(|token| params.tokens.get(token)) else {
             let mut unauthorized = R::with_status(401, Some(json!({ "message": "unauthorized" }).to_string()));
             unauthorized.set_header("WWW-Authenticate", "Bearer");
@@ -82,7 +89,10 @@ struct Receipt {
 
 /// The handler's signature says what it gets: the claims, and the parsed order.
 async fn place_order(order: With<Claims, Order>, _: &Context) -> Result<Receipt, Error> {
-    let With { data: claims, event: order } = order;
+    let With {
+        data: claims,
+        event: order,
+    } = order;
     if !claims.scopes.iter().any(|scope| scope == "orders:write") {
         return Err(lambda_middleware::middlewares::HttpError::new(403, "orders:write is needed").into());
     }
@@ -107,8 +117,13 @@ impl<R: Send> Transform<With<Claims, Order>, R> for ParseBody {
         "parse_body"
     }
 
-    async fn call<'n, I>(&self, _: &(), event: With<Claims, Value>, _: &Context, next: Next<'n, I, R>)
-        -> Result<Proceeded<'n, R>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: With<Claims, Value>,
+        _: &Context,
+        next: Next<'n, I, R>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<With<Claims, Order>, Response = R>,
     {
@@ -135,7 +150,10 @@ async fn main() -> Result<(), Error> {
     let handler = Handler::builder()
         .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
         .transform_with(BearerAuth, BearerAuthParams::builder().tokens(tokens()).build())
-        .transform_with(JsonResponse::<Value>::new(), JsonResponseParams::builder().status(201).build())
+        .transform_with(
+            JsonResponse::<Value>::new(),
+            JsonResponseParams::builder().status(201).build(),
+        )
         .transform(ParseBody)
         .handler(place_order)?;
 

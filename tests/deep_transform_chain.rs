@@ -85,7 +85,13 @@ impl<E: Send> Transform<E, Vec<u8>> for Show {
     type Response = String;
     type Params = ();
 
-    async fn call<'n, I>(&self, _: &(), event: E, _: &Context, next: Next<'n, I, String>) -> Result<Proceeded<'n, String>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: E,
+        _: &Context,
+        next: Next<'n, I, String>,
+    ) -> Result<Proceeded<'n, String>, Error>
     where
         I: Invoke<E, Response = Vec<u8>>,
     {
@@ -100,7 +106,13 @@ impl<E: Send> Transform<E, String> for Length {
     type Response = (usize, String);
     type Params = ();
 
-    async fn call<'n, I>(&self, _: &(), event: E, _: &Context, next: Next<'n, I, (usize, String)>) -> Result<Proceeded<'n, (usize, String)>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: E,
+        _: &Context,
+        next: Next<'n, I, (usize, String)>,
+    ) -> Result<Proceeded<'n, (usize, String)>, Error>
     where
         I: Invoke<E, Response = String>,
     {

@@ -40,7 +40,8 @@ fn sample<T: DeserializeOwned>(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
     let event: Value = serde_json::from_str(&text).unwrap();
-    serde_json::from_value::<T>(event.clone()).unwrap_or_else(|error| panic!("{name} is not a {}: {error}", std::any::type_name::<T>()));
+    serde_json::from_value::<T>(event.clone())
+        .unwrap_or_else(|error| panic!("{name} is not a {}: {error}", std::any::type_name::<T>()));
     event
 }
 
@@ -61,10 +62,16 @@ fn fails<Env: Envelope>(envelope: &Env, event: Value) -> ParseError {
 
 #[test]
 fn the_whole_event() {
-    assert_eq!(WholeEvent.open::<Order>(serde_json::from_str(ORDER).unwrap()).unwrap(), order());
+    assert_eq!(
+        WholeEvent.open::<Order>(serde_json::from_str(ORDER).unwrap()).unwrap(),
+        order()
+    );
     let error = fails(&WholeEvent, json!({ "id": 7 }));
     assert_eq!(error.path(), "");
-    assert_eq!(error.to_string(), "the event does not parse at its root: missing field `quantity`");
+    assert_eq!(
+        error.to_string(),
+        "the event does not parse at its root: missing field `quantity`"
+    );
 }
 
 #[test]
@@ -81,18 +88,31 @@ fn api_gateway_rest_and_http_bodies_plain_and_base64() {
     let wrong = event_with::<ApiGatewayProxyRequest>("apigw-request", |event| event["body"] = json!(NOT_AN_ORDER));
     let error = fails(&ApiGatewayBody, wrong);
     assert_eq!(error.path(), "/body");
-    assert!(error.message().starts_with("invalid type: string \"seven\", expected u64"), "{error}");
+    assert!(
+        error
+            .message()
+            .starts_with("invalid type: string \"seven\", expected u64"),
+        "{error}"
+    );
 
     let missing = event_with::<ApiGatewayProxyRequest>("apigw-request", |event| event["body"] = Value::Null);
-    assert_eq!(fails(&ApiGatewayBody, missing).to_string(), "the event does not parse at /body: missing");
+    assert_eq!(
+        fails(&ApiGatewayBody, missing).to_string(),
+        "the event does not parse at /body: missing"
+    );
 
     let not_base64 = event_with::<ApiGatewayV2httpRequest>("apigw-v2-request-no-authorizer", |event| {
         event["body"] = json!("%%%");
         event["isBase64Encoded"] = json!(true);
     });
-    assert!(fails(&ApiGatewayBody, not_base64).message().starts_with("is not base64"));
+    assert!(
+        fails(&ApiGatewayBody, not_base64)
+            .message()
+            .starts_with("is not base64")
+    );
 
-    let not_json = event_with::<ApiGatewayProxyRequest>("apigw-request", |event| event["body"] = json!("id=7&quantity=2"));
+    let not_json =
+        event_with::<ApiGatewayProxyRequest>("apigw-request", |event| event["body"] = json!("id=7&quantity=2"));
     assert!(fails(&ApiGatewayBody, not_json).message().starts_with("expected value"));
 }
 
@@ -149,12 +169,17 @@ fn sqs_bodies_each_record_in_order() {
     assert_eq!(fails(&SqsBodies, wrong).path(), "/Records/1/body");
 
     let not_sqs = json!({ "detail": {} });
-    assert_eq!(fails(&SqsBodies, not_sqs).to_string(), "the event does not parse at /Records: missing");
+    assert_eq!(
+        fails(&SqsBodies, not_sqs).to_string(),
+        "the event does not parse at /Records: missing"
+    );
 }
 
 #[test]
 fn the_sns_message() {
-    let event = event_with::<SnsEvent>("sns-event", |event| event["Records"][0]["Sns"]["Message"] = json!(ORDER));
+    let event = event_with::<SnsEvent>("sns-event", |event| {
+        event["Records"][0]["Sns"]["Message"] = json!(ORDER)
+    });
     assert_eq!(SnsMessage.open::<Order>(event).unwrap(), order());
 
     let sample_message = sample::<SnsEvent>("sns-event"); // "Hello\r\nworld!": not JSON
@@ -178,10 +203,14 @@ fn sns_notifications_in_sqs_bodies() {
         notification["Message"] = json!(message);
         notification.to_string()
     };
-    let event = event_with::<SqsEvent>("sqs-event", |event| event["Records"][0]["body"] = json!(notification(ORDER)));
+    let event = event_with::<SqsEvent>("sqs-event", |event| {
+        event["Records"][0]["body"] = json!(notification(ORDER))
+    });
     assert_eq!(SnsInSqs.open::<Order>(event).unwrap(), [order()]);
 
-    let wrong = event_with::<SqsEvent>("sqs-event", |event| event["Records"][0]["body"] = json!(notification(NOT_AN_ORDER)));
+    let wrong = event_with::<SqsEvent>("sqs-event", |event| {
+        event["Records"][0]["body"] = json!(notification(NOT_AN_ORDER))
+    });
     assert_eq!(fails(&SnsInSqs, wrong).path(), "/Records/0/body/Message");
 
     let raw = event_with::<SqsEvent>("sqs-event", |event| event["Records"][0]["body"] = json!(ORDER));
@@ -211,7 +240,10 @@ fn kinesis_data_base64_each_record() {
 #[test]
 fn a_json_pointer_for_anything_else() {
     let event = json!({ "payload": { "orders": [serde_json::from_str::<Value>(ORDER).unwrap()] } });
-    assert_eq!(At::new("/payload/orders/0").open::<Order>(event.clone()).unwrap(), order());
+    assert_eq!(
+        At::new("/payload/orders/0").open::<Order>(event.clone()).unwrap(),
+        order()
+    );
     assert_eq!(fails(&At::new("/payload/orders/1"), event).path(), "/payload/orders/1");
     let text = json!({ "wrapped": ORDER });
     assert_eq!(At::new("/wrapped").open::<Order>(text).unwrap(), order());
@@ -219,7 +251,14 @@ fn a_json_pointer_for_anything_else() {
 
 #[test]
 fn shapes_that_are_not_objects_or_strings_fail_without_panicking() {
-    for event in [json!(null), json!(7), json!("text"), json!([1, 2]), json!({ "Records": 3 }), json!({ "body": 5 })] {
+    for event in [
+        json!(null),
+        json!(7),
+        json!("text"),
+        json!(["not", "an", "order"]),
+        json!({ "Records": 3 }),
+        json!({ "body": 5 }),
+    ] {
         for error in [
             fails(&ApiGatewayBody, event.clone()),
             fails(&EventBridgeDetail, event.clone()),
@@ -259,7 +298,10 @@ async fn behind_http_error_handler_a_malformed_body_is_a_400_naming_the_path() {
     assert_eq!(response["statusCode"], 400);
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     let message = body["message"].as_str().unwrap();
-    assert!(message.starts_with("the event does not parse at /body: invalid type"), "{message}");
+    assert!(
+        message.starts_with("the event does not parse at /body: invalid type"),
+        "{message}"
+    );
 
     // Not even an API Gateway event: still an answer, not a Lambda-level error.
     let response = handler.invoke_with(json!("garbage"), &context).await.unwrap();

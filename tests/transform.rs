@@ -38,7 +38,13 @@ struct Outer(Log);
 impl Middleware<Value, Value> for Outer {
     type Params = ();
 
-    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -65,7 +71,13 @@ impl Transform<With<String, Order>, Value> for ParseOrder {
     type Response = Value;
     type Params = ();
 
-    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I, Value>) -> Result<Proceeded<'n, Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I, Value>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<With<String, Order>, Response = Value>,
     {
@@ -117,7 +129,13 @@ impl<E: Send> Transform<E, Receipt> for ToJson {
     type Response = Value;
     type Params = ();
 
-    async fn call<'n, I>(&self, _: &(), event: E, _: &Context, next: Next<'n, I, Value>) -> Result<Proceeded<'n, Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: E,
+        _: &Context,
+        next: Next<'n, I, Value>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<E, Response = Receipt>,
     {
@@ -283,8 +301,21 @@ async fn an_event_that_does_not_parse_fails_before_the_inner_layers() {
 #[test]
 fn a_chain_that_changes_types_prints_its_layers_in_order() {
     let log = Log::default();
+    let handler = Handler::builder()
+        .middleware(Outer(log.clone()))
+        .transform(ParseOrder(log.clone()))
+        .middleware(Guard(log.clone()))
+        .transform(ToJson(log.clone()))
+        .middleware(Cache(log.clone()))
+        .handler(|order: With<String, Order>, _: &Context| {
+            std::future::ready(Ok::<_, Error>(Receipt {
+                id: order.event.id,
+                total_cents: 0,
+            }))
+        })
+        .unwrap();
     assert_eq!(
-        format!("{:?}", chain(&log)),
+        format!("{handler:?}"),
         "Handler([Outer, ParseOrder, Guard, ToJson, Cache, handler])"
     );
 }

@@ -75,6 +75,10 @@ where
     type Event = <M as Transform<<I as Accept>::Event, <I as Respond>::Response>>::Event;
 }
 
+// Not listed among the chains an error could have meant: a chain of plain middlewares
+// that does not fit is about `Wrap`, and a transform that does not fit is named in the
+// error's notes anyway.
+#[diagnostic::do_not_recommend]
 impl<E, M, I, P, T> Chain<E> for Reshape<M, I, P, T>
 where
     I: Accept + Chain<<I as Accept>::Event>,
@@ -103,7 +107,10 @@ where
 }
 
 /// Whether one transforming layer is traced in one mode.
-struct Decision<M, T, G, I>(PhantomData<fn() -> (M, T, G, I)>);
+struct Decision<M, T, G, I>(PhantomData<DecisionTypes<M, T, G, I>>);
+
+/// The types a [`Decision`] is made from, held without owning any of them.
+type DecisionTypes<M, T, G, I> = fn() -> (M, T, G, I);
 
 impl<M, T, G, I> Decide for Decision<M, T, G, I>
 where

@@ -506,6 +506,30 @@ mod lambda_http_types {
     }
 }
 
+/// The HTTP middlewares read a [`With`](crate::With)'s event: data that a middleware
+/// outside added does not hide the request's headers from those inside.
+impl<D, E: HttpRequest> HttpRequest for crate::With<D, E> {
+    fn method(&self) -> Option<&str> {
+        self.event.method()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.event.header(name)
+    }
+
+    fn set_header(&mut self, name: &str, value: &str) -> bool {
+        self.event.set_header(name, value)
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.event.request_id()
+    }
+
+    fn json_pointer(&self, pointer: &JsonPointer) -> Option<Cow<'_, Value>> {
+        self.event.json_pointer(pointer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -598,29 +622,5 @@ mod tests {
         assert_eq!(response.header("vary"), Some("Origin"));
         assert!(response.multi_value_headers.is_empty());
         assert_eq!(response.status(), Some(201));
-    }
-}
-
-/// The HTTP middlewares read a [`With`](crate::With)'s event: data that a middleware
-/// outside added does not hide the request's headers from those inside.
-impl<D, E: HttpRequest> HttpRequest for crate::With<D, E> {
-    fn method(&self) -> Option<&str> {
-        self.event.method()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.event.header(name)
-    }
-
-    fn set_header(&mut self, name: &str, value: &str) -> bool {
-        self.event.set_header(name, value)
-    }
-
-    fn request_id(&self) -> Option<&str> {
-        self.event.request_id()
-    }
-
-    fn json_pointer(&self, pointer: &JsonPointer) -> Option<Cow<'_, Value>> {
-        self.event.json_pointer(pointer)
     }
 }

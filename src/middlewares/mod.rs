@@ -105,8 +105,8 @@ pub use json_response::{JsonResponse, JsonResponseParams};
 pub use lambda_context::InjectLambdaContext;
 pub use log_event::{LogEvent, LogEventParams};
 pub use parse::{
-    ApiGatewayBody, At, Envelope, EventBridgeDetail, FunctionUrlBody, KinesisData, Parse, ParseError, SnsInSqs, SnsMessage,
-    SqsBodies, WholeEvent,
+    ApiGatewayBody, At, Envelope, EventBridgeDetail, FunctionUrlBody, KinesisData, Parse, ParseError, SnsInSqs,
+    SnsMessage, SqsBodies, WholeEvent,
 };
 pub use pointer::JsonPointer;
 pub use security_headers::{SecurityHeaders, SecurityHeadersParams};

@@ -152,7 +152,13 @@ where
         "parse"
     }
 
-    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I, R>) -> Result<Proceeded<'n, R>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I, R>,
+    ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<Env::Output<T>, Response = R>,
     {
@@ -401,7 +407,10 @@ impl Envelope for SnsMessage {
         let sns = record
             .get("Sns")
             .ok_or_else(|| ParseError::new("/Records/0/Sns", "missing"))?;
-        parse_text(text_at(sns, "Message", "/Records/0/Sns/Message")?, "/Records/0/Sns/Message")
+        parse_text(
+            text_at(sns, "Message", "/Records/0/Sns/Message")?,
+            "/Records/0/Sns/Message",
+        )
     }
 }
 
@@ -542,7 +551,10 @@ fn records(mut event: Value) -> Result<Vec<Value>, ParseError> {
     match take(&mut event, "Records") {
         Some(Value::Array(records)) => Ok(records),
         None | Some(Value::Null) => Err(ParseError::new("/Records", "missing")),
-        Some(other) => Err(ParseError::new("/Records", format!("is {}, expected an array", kind(&other)))),
+        Some(other) => Err(ParseError::new(
+            "/Records",
+            format!("is {}, expected an array", kind(&other)),
+        )),
     }
 }
 
