@@ -206,3 +206,138 @@ async fn typed_api_gateway_events_are_redacted_by_their_json_names() {
     assert!(!text.contains("secret-token") && !text.contains("4111"), "{text}");
     assert!(text.contains(r#""authorization":"*****""#), "{text}");
 }
+
+/// Everything one invocation logged, as text.
+fn everything(capture: &Capture) -> String {
+    capture
+        .events()
+        .iter()
+        .map(|event| format!("{:?}", event.fields))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+const LOGIN: &str = r#"{"user":"ada","password":"hunter2"}"#;
+
+/// Answers with a session cookie, in a REST API's `headers` and an HTTP API's `cookies`.
+async fn log_in(_: Value, _: &Context) -> Result<Value, Error> {
+    Ok(json!({
+        "statusCode": 200,
+        "headers": { "set-cookie": "session=sess-response-secret" },
+        "cookies": ["session=sess-response-secret"],
+        "body": "welcome",
+    }))
+}
+
+/// A REST (v1) event, an HTTP API (v2) event and a function URL event, each with the
+/// secrets in a base64 body, a bearer token, a cookie and an API key, with header names
+/// as each one sends them.
+fn http_events() -> [(&'static str, Value); 3] {
+    [
+        (
+            "REST API",
+            json!({
+                "resource": "/login", "path": "/login", "httpMethod": "POST",
+                "headers": { "Authorization": "Bearer tok-rest-secret", "Cookie": "session=sess-rest-secret", "X-Api-Key": "key-rest-secret" },
+                "multiValueHeaders": { "Authorization": ["Bearer tok-rest-secret"] },
+                "requestContext": { "requestId": "r" },
+                "body": base64(LOGIN), "isBase64Encoded": true,
+            }),
+        ),
+        (
+            "HTTP API",
+            json!({
+                "version": "2.0", "routeKey": "POST /login", "rawPath": "/login",
+                "headers": { "authorization": "Bearer tok-http-secret", "x-api-key": "key-http-secret" },
+                "cookies": ["session=sess-http-secret"],
+                "requestContext": { "http": { "method": "POST" } },
+                "body": base64(LOGIN), "isBase64Encoded": true,
+            }),
+        ),
+        (
+            "function URL",
+            json!({
+                "version": "2.0", "rawPath": "/login",
+                "headers": { "authorization": "Bearer tok-url-secret", "x-amz-security-token": "amz-url-secret" },
+                "cookies": ["session=sess-url-secret"],
+                "requestContext": { "http": { "method": "POST" } },
+                "body": base64(LOGIN), "isBase64Encoded": true,
+            }),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn secrets_in_base64_bodies_and_headers_of_any_case_never_reach_the_log() {
+    for (kind, event) in http_events() {
+        let (capture, _guard) = capture(LevelFilter::TRACE);
+        // As the docs and REST APIs spell it: the capitalised header name.
+        let params = LogEventParams::builder()
+            .redact(["/body/password", "/headers/Authorization"])
+            .log_response(true)
+            .build();
+        let handler = Handler::builder()
+            .middleware_with(LogEvent, params)
+            .handler(log_in)
+            .unwrap();
+        handler.invoke_with(event, &Context::default()).await.unwrap();
+
+        let text = everything(&capture);
+        for secret in ["hunter2", "-secret"] {
+            assert!(!text.contains(secret), "{kind}: {secret} reached the log: {text}");
+        }
+        // The body is still logged, redacted and encoded again; the user is visible.
+        let line = &logged(&capture, "lambda event")[0].fields["event"];
+        let event: Value = serde_json::from_str(line).unwrap();
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD
+            .decode(event["body"].as_str().unwrap())
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body, json!({ "user": "ada", "password": "*****" }), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_base64_body_that_is_not_json_is_logged_as_its_size_only() {
+    let (capture, _guard) = capture(LevelFilter::TRACE);
+    let params = LogEventParams::builder().redact(["/body/password"]).build();
+    let handler = Handler::builder()
+        .middleware_with(LogEvent, params)
+        .handler(echo)
+        .unwrap();
+    let event = json!({ "body": base64("password=hunter2&user=ada"), "isBase64Encoded": true });
+    handler.invoke_with(event, &Context::default()).await.unwrap();
+
+    let line = &logged(&capture, "lambda event")[0].fields["event"];
+    assert_eq!(line, r#"{"body":"<base64, 25 bytes>","isBase64Encoded":true}"#);
+}
+
+#[tokio::test]
+async fn the_default_header_redaction_can_be_turned_off() {
+    {
+        let (off, _guard) = capture(LevelFilter::TRACE);
+        let params = LogEventParams::builder().redact_headers([] as [&str; 0]).build();
+        let handler = Handler::builder()
+            .middleware_with(LogEvent, params)
+            .handler(echo)
+            .unwrap();
+        let event = json!({ "headers": { "authorization": "Bearer visible" } });
+        handler.invoke_with(event, &Context::default()).await.unwrap();
+        assert!(everything(&off).contains("Bearer visible"));
+    }
+
+    let (on, _guard) = capture(LevelFilter::TRACE);
+    let handler = Handler::builder()
+        .middleware_with(LogEvent, LogEventParams::builder().build())
+        .handler(echo)
+        .unwrap();
+    let event = json!({ "headers": { "authorization": "Bearer hidden" }, "cookies": ["a=hidden"] });
+    handler.invoke_with(event, &Context::default()).await.unwrap();
+    assert!(!everything(&on).contains("hidden"), "{}", everything(&on));
+}

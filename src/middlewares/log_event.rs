@@ -37,6 +37,15 @@ use crate::middleware::Middleware;
 ///   `/guests/*/email`, `/Records/*/messageAttributes`;
 /// - a string on a pointer's way that holds a JSON object or array — API Gateway's
 ///   `body` — is parsed, redacted, and logged back as a string: `/body/card/number`;
+/// - a `body` that is base64 (`isBase64Encoded: true`, as API Gateway sends binary media
+///   types and function URLs send bodies) and lies on a pointer's way is decoded,
+///   redacted and logged encoded again, or logged as `<base64, N bytes>` when it is not
+///   JSON;
+/// - under `headers` and `multiValueHeaders`, header names match in any case:
+///   `/headers/Authorization` also redacts the `authorization` of an HTTP API event;
+/// - the headers in `redact_headers` (by default [`DEFAULT_REDACTED_HEADERS`]:
+///   `Authorization`, `Cookie`, `Set-Cookie`, `X-Api-Key`, `X-Amz-Security-Token`) are
+///   redacted without being listed;
 /// - a pointer that matches nothing changes nothing. A key literally named `*` is
 ///   matched by `*` like any other.
 ///
@@ -108,6 +117,15 @@ pub struct LogEventParams {
         })
     )]
     redact: Vec<JsonPointer>,
+    /// Header names whose values are redacted wherever HTTP events and responses keep
+    /// headers (`headers`, `multiValueHeaders`, and the `cookies` of HTTP API events and
+    /// responses for `Cookie` and `Set-Cookie`), in any case. Default:
+    /// [`DEFAULT_REDACTED_HEADERS`]; `.redact_headers([] as [&str; 0])` logs them all.
+    #[builder(
+        default = header_pointers(DEFAULT_REDACTED_HEADERS),
+        setter(transform = |names: impl IntoIterator<Item = impl AsRef<str>>| header_pointers(names))
+    )]
+    redact_headers: Vec<JsonPointer>,
     /// What a redacted value is replaced by (as a JSON string). Default: `*****`.
     #[builder(default = "*****".into(), setter(into))]
     mask: String,
@@ -126,6 +144,7 @@ impl fmt::Debug for LogEventParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogEventParams")
             .field("redact", &self.redact.len())
+            .field("redact_headers", &self.redact_headers.len())
             .field("mask", &self.mask)
             .field("max_bytes", &self.max_bytes)
             .field("log_response", &self.log_response)
@@ -182,16 +201,45 @@ fn log<T: Serialize + 'static>(params: &LogEventParams, what: Logged, value: &T)
     }
 }
 
+/// The headers [`LogEvent`] redacts unless told otherwise: credentials and sessions.
+///
+/// ```
+/// assert!(lambda_middleware::middlewares::DEFAULT_REDACTED_HEADERS.contains(&"Authorization"));
+/// ```
+pub const DEFAULT_REDACTED_HEADERS: [&str; 5] = [
+    "Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+];
+
+/// The pointers that reach a header's values: under `headers` and `multiValueHeaders`
+/// (matched in any case there), and the `cookies` list of HTTP APIs for the cookies.
+fn header_pointers(names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<JsonPointer> {
+    let mut pointers = Vec::new();
+    for name in names {
+        let name = name.as_ref().replace('~', "~0").replace('/', "~1");
+        pointers.push(JsonPointer::new(&format!("/headers/{name}")));
+        pointers.push(JsonPointer::new(&format!("/multiValueHeaders/{name}")));
+        if name.eq_ignore_ascii_case("cookie") || name.eq_ignore_ascii_case("set-cookie") {
+            pointers.push(JsonPointer::new("/cookies"));
+        }
+    }
+    pointers
+}
+
 /// `value` as redacted JSON, cut at `max_bytes`.
 fn render<T: Serialize + 'static>(value: &T, params: &LogEventParams) -> Result<Capped, serde_json::Error> {
     let mut out = CappedWriter::new(params.max_bytes);
+    let pointers = params.redact.iter().chain(&params.redact_headers);
     if let Some(json) = (value as &dyn Any).downcast_ref::<Value>() {
-        write_redacted(&mut out, json, &params.redact, &params.mask).map_err(serde_json::Error::io)?;
-    } else if params.redact.is_empty() {
+        write_redacted(&mut out, json, pointers, &params.mask).map_err(serde_json::Error::io)?;
+    } else if params.redact.is_empty() && params.redact_headers.is_empty() {
         serde_json::to_writer(&mut out, value)?;
     } else {
         let json = serde_json::to_value(value)?;
-        write_redacted(&mut out, &json, &params.redact, &params.mask).map_err(serde_json::Error::io)?;
+        write_redacted(&mut out, &json, pointers, &params.mask).map_err(serde_json::Error::io)?;
     }
     Ok(out.finish())
 }

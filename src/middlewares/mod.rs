@@ -103,7 +103,7 @@ pub use http::{HttpRequest, HttpResponse};
 pub use http_error_handler::{HttpError, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
 pub use json_response::{JsonResponse, JsonResponseParams};
 pub use lambda_context::InjectLambdaContext;
-pub use log_event::{LogEvent, LogEventParams};
+pub use log_event::{DEFAULT_REDACTED_HEADERS, LogEvent, LogEventParams};
 pub use parse::{
     ApiGatewayBody, At, Envelope, EventBridgeDetail, FunctionUrlBody, KinesisData, Parse, ParseError, SnsInSqs,
     SnsMessage, SqsBodies, WholeEvent,

@@ -152,17 +152,22 @@ fn parse_structured(text: &str) -> Option<Value> {
 /// Nothing is copied: the walk follows the pointers down the tree and writes everything
 /// else with `serde_json` directly. A string that holds JSON and lies on a pointer's way
 /// is parsed, redacted, and written back as a string.
-pub(crate) fn write_redacted<W: Write>(
+pub(crate) fn write_redacted<'p, W: Write>(
     out: &mut W,
     value: &Value,
-    redact: &[JsonPointer],
+    redact: impl IntoIterator<Item = &'p JsonPointer>,
     mask: &str,
 ) -> io::Result<()> {
-    let active: Vec<&[String]> = redact.iter().map(|pointer| pointer.segments.as_slice()).collect();
-    write_node(out, value, &active, mask)
+    let active: Vec<&[String]> = redact.into_iter().map(|pointer| pointer.segments.as_slice()).collect();
+    write_node(out, value, &active, mask, false)
 }
 
-fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: &str) -> io::Result<()> {
+/// The keys under which HTTP events keep their headers, whose names are matched without
+/// regard to case: HTTP APIs and function URLs send them in lower case, REST APIs as
+/// the client spelled them.
+const HEADER_KEYS: [&str; 2] = ["headers", "multiValueHeaders"];
+
+fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: &str, headers: bool) -> io::Result<()> {
     if active.is_empty() {
         return serde_json::to_writer(out, value).map_err(io::Error::from);
     }
@@ -171,6 +176,7 @@ fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: 
     }
     match value {
         Value::Object(map) => {
+            let base64_body = map.get("isBase64Encoded").and_then(Value::as_bool) == Some(true);
             out.write_all(b"{")?;
             for (index, (key, child)) in map.iter().enumerate() {
                 if index > 0 {
@@ -178,8 +184,15 @@ fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: 
                 }
                 serde_json::to_writer(&mut *out, key)?;
                 out.write_all(b":")?;
-                let below = descend(active, |segment| segment == "*" || segment == key);
-                write_node(out, child, &below, mask)?;
+                let below = descend(active, |segment| {
+                    segment == "*" || segment == key || (headers && segment.eq_ignore_ascii_case(key))
+                });
+                match child {
+                    Value::String(body) if base64_body && key == "body" && !below.is_empty() => {
+                        write_base64_body(out, body, &below, mask)?;
+                    }
+                    _ => write_node(out, child, &below, mask, HEADER_KEYS.contains(&key.as_str()))?,
+                }
             }
             out.write_all(b"}")
         }
@@ -190,14 +203,15 @@ fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: 
                     out.write_all(b",")?;
                 }
                 let below = descend(active, |segment| segment == "*" || array_index(segment) == Some(index));
-                write_node(out, child, &below, mask)?;
+                // A multi-value header's values: the name was matched one level up.
+                write_node(out, child, &below, mask, false)?;
             }
             out.write_all(b"]")
         }
         Value::String(text) => match parse_structured(text) {
             Some(inner) => {
                 let mut redacted = Vec::with_capacity(text.len());
-                write_node(&mut redacted, &inner, active, mask)?;
+                write_node(&mut redacted, &inner, active, mask, false)?;
                 // Only valid UTF-8 was written: JSON from `serde_json` and whole strings.
                 let redacted = String::from_utf8(redacted).map_err(io::Error::other)?;
                 serde_json::to_writer(out, &redacted).map_err(io::Error::from)
@@ -205,6 +219,30 @@ fn write_node<W: Write>(out: &mut W, value: &Value, active: &[&[String]], mask: 
             None => serde_json::to_writer(out, text).map_err(io::Error::from),
         },
         scalar => serde_json::to_writer(out, scalar).map_err(io::Error::from),
+    }
+}
+
+/// A base64 `body` (`isBase64Encoded: true`) that a pointer looks into: decoded,
+/// redacted, and written back encoded when it is JSON; otherwise not written at all,
+/// only its size, since nothing in it can be told apart from a secret.
+fn write_base64_body<W: Write>(out: &mut W, body: &str, active: &[&[String]], mask: &str) -> io::Result<()> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let decoded = engine.decode(body.trim()).ok();
+    let inner = decoded
+        .as_deref()
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(parse_structured);
+    match inner {
+        Some(inner) => {
+            let mut redacted = Vec::with_capacity(body.len());
+            write_node(&mut redacted, &inner, active, mask, false)?;
+            serde_json::to_writer(out, &engine.encode(redacted)).map_err(io::Error::from)
+        }
+        None => {
+            let size = decoded.map_or(body.len(), |bytes| bytes.len());
+            serde_json::to_writer(out, &format!("<base64, {size} bytes>")).map_err(io::Error::from)
+        }
     }
 }
 
