@@ -295,7 +295,8 @@ impl<S> HandlerBuilder<S> {
     /// # Errors
     ///
     /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` is set to a value
-    /// that is not a boolean.
+    /// that is not a boolean; [`BuildError::InvalidParams`] when a middleware refuses its
+    /// params ([`Middleware::check`](crate::Middleware::check)).
     ///
     /// ```
     /// use lambda_middleware::{Context, Error, Handler};
@@ -319,7 +320,9 @@ impl<S> HandlerBuilder<S> {
         S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
     {
         let trace_env = trace_middlewares_from_env()?;
-        Ok(Handler::new(self.stack.assemble(FnHandler::new(handler)), trace_env))
+        let chain = self.stack.assemble(FnHandler::new(handler));
+        chain.check_chain()?;
+        Ok(Handler::new(chain, trace_env))
     }
 }
 

@@ -30,6 +30,33 @@ pub enum BuildError {
         /// What it accepts.
         expected: &'static str,
     },
+    /// A middleware was given params it refuses (see
+    /// [`Middleware::check`](crate::Middleware::check)).
+    #[error("{middleware}: {reason}")]
+    InvalidParams {
+        /// The middleware's name.
+        middleware: &'static str,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
+}
+
+impl BuildError {
+    /// The error a middleware's [`check`](crate::Middleware::check) returns for params
+    /// it refuses: its name, and a reason that says what to fix.
+    ///
+    /// ```
+    /// use lambda_middleware::BuildError;
+    ///
+    /// let error = BuildError::invalid_params("rate_limit", "per_second is 0; expected at least 1");
+    /// assert_eq!(error.to_string(), "rate_limit: per_second is 0; expected at least 1");
+    /// ```
+    pub fn invalid_params(middleware: &'static str, reason: impl Into<String>) -> Self {
+        BuildError::InvalidParams {
+            middleware,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// The message itself, so that `fn main() -> Result<(), Error>` prints what to fix

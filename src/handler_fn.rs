@@ -165,6 +165,10 @@ where
 {
     const UNDECIDED: bool = false;
 
+    fn check_chain(&self) -> Result<(), crate::BuildError> {
+        Ok(())
+    }
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,
@@ -184,6 +188,10 @@ where
     F: for<'c> BorrowingFn<'c, E, Output = Result<R, Error>>,
 {
     const UNDECIDED: bool = false;
+
+    fn check_chain(&self) -> Result<(), crate::BuildError> {
+        Ok(())
+    }
 
     #[inline(always)]
     fn run_chain<G: EnvTrace>(

@@ -120,6 +120,10 @@ where
 {
     const UNDECIDED: bool = false;
 
+    fn check_chain(&self) -> Result<(), crate::BuildError> {
+        Ok(())
+    }
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,

@@ -215,6 +215,38 @@ pub trait Middleware<E, R>: Send + Sync {
         short_type_name(std::any::type_name::<Self>())
     }
 
+    /// Refuses params that would make the middleware misbehave, when the handler is
+    /// built: [`HandlerBuilder::handler`](crate::HandlerBuilder::handler) returns the
+    /// error, so a misconfigured function fails once at start-up with a message that
+    /// says what to fix, not on every invocation. The default accepts anything.
+    ///
+    /// ```
+    /// use lambda_middleware::{BuildError, Context, Error, Handler, Middleware};
+    /// use serde_json::Value;
+    ///
+    /// struct Sample;
+    ///
+    /// impl Middleware<Value, Value> for Sample {
+    ///     type Params = f64; // the fraction of invocations to sample
+    ///
+    ///     fn check(&self, rate: &f64) -> Result<(), BuildError> {
+    ///         if !(0.0..=1.0).contains(rate) {
+    ///             return Err(BuildError::invalid_params("sample", format!("the rate is {rate}; expected 0 to 1")));
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// async fn handler(event: Value, _: &Context) -> Result<Value, Error> { Ok(event) }
+    ///
+    /// let error = Handler::builder().middleware_with(Sample, 1.5).handler(handler).unwrap_err();
+    /// assert_eq!(error.to_string(), "sample: the rate is 1.5; expected 0 to 1");
+    /// ```
+    fn check(&self, params: &Self::Params) -> Result<(), crate::BuildError> {
+        let _ = params;
+        Ok(())
+    }
+
     /// Runs before the rest of the chain, with the event to look at or change.
     ///
     /// Return `Ok(Flow::Continue)` to go on to the inner layers and the handler,

@@ -116,6 +116,12 @@ pub trait Transform<E, R>: Send + Sync {
         short_type_name(std::any::type_name::<Self>())
     }
 
+    /// Refuses params at build time, as [`Middleware::check`](crate::Middleware::check).
+    fn check(&self, params: &Self::Params) -> Result<(), crate::BuildError> {
+        let _ = params;
+        Ok(())
+    }
+
     /// Runs the middleware: turn `event` into what the rest of the chain takes, run it
     /// with `next.run(..)`, turn its response into `Self::Response`.
     fn call<'n, I>(

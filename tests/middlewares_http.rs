@@ -183,6 +183,7 @@ async fn bad_origins_and_bad_responses_are_not_errors() {
             Cors,
             CorsParams::builder()
                 .allow_credentials(true)
+                .mirror_request_origin(true)
                 .expose_headers(["X-Id"])
                 .build(),
         )
@@ -440,4 +441,31 @@ async fn lambda_http_requests_and_responses() {
     let response = handler.invoke_with(request("GET", "/"), &context).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["vary"], "Origin");
+}
+
+#[test]
+fn any_origin_with_credentials_is_refused_when_the_handler_is_built() {
+    let params = CorsParams::builder().allow_credentials(true).build();
+    let error = Handler::builder()
+        .middleware_with(Cors, params)
+        .handler(routes)
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        lambda_middleware::BuildError::InvalidParams { middleware: "cors", .. }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "cors: `*` in allow_origins with allow_credentials(true) would let any site make requests with the \
+         user's credentials; list the origins allowed, or set mirror_request_origin(true) if every origin is meant"
+    );
+
+    // Listed origins with credentials, and `*` without them, are fine.
+    let listed = CorsParams::builder()
+        .allow_origins(["https://app.example.com"])
+        .allow_credentials(true)
+        .build();
+    assert!(Handler::builder().middleware_with(Cors, listed).handler(routes).is_ok());
+    let open = CorsParams::builder().build();
+    assert!(Handler::builder().middleware_with(Cors, open).handler(routes).is_ok());
 }

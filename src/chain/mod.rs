@@ -163,6 +163,11 @@ pub trait Chain<E>: Respond + Send + Sync {
     #[doc(hidden)]
     const UNDECIDED: bool;
 
+    /// Runs every middleware's [`check`](crate::Middleware::check) on its params,
+    /// outermost first.
+    #[doc(hidden)]
+    fn check_chain(&self) -> Result<(), crate::BuildError>;
+
     #[doc(hidden)]
     fn run_chain<G: EnvTrace>(
         &self,

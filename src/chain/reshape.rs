@@ -89,6 +89,11 @@ where
 {
     const UNDECIDED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, None).is_none() || I::UNDECIDED;
 
+    fn check_chain(&self) -> Result<(), crate::BuildError> {
+        self.transform.check(&self.params)?;
+        self.inner.check_chain()
+    }
+
     #[inline(always)]
     fn run_chain<G: EnvTrace>(
         &self,

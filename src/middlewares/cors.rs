@@ -4,6 +4,7 @@ use lambda_runtime::{Context, Error};
 use typed_builder::TypedBuilder;
 
 use super::http::{HttpRequest, HttpResponse};
+use crate::BuildError;
 use crate::chain::Invoke;
 use crate::middleware::Middleware;
 use crate::next::{Next, Proceeded};
@@ -20,8 +21,10 @@ use crate::next::{Next, Proceeded};
 ///
 /// The allowed origin is `*` when `allow_origins`
 /// contains `*` and credentials are off; otherwise the request's `Origin` when it is in
-/// the list (compared without regard to case), with `Vary: Origin`; otherwise none, and
-/// the browser refuses the response. An `Origin` that is missing, not UTF-8 or not
+/// the list (compared without regard to case) or `mirror_request_origin` is set, with
+/// `Vary: Origin`; otherwise none, and the browser refuses the response. `*` with
+/// credentials is refused when the handler is built, as tower-http's `CorsLayer`
+/// refuses it: it would let any site make credentialed requests. An `Origin` that is missing, not UTF-8 or not
 /// allowed is not an error: the response simply does not allow it.
 ///
 /// Errors pass through untouched: add it *before* [`HttpErrorHandler`](super::HttpErrorHandler)
@@ -91,6 +94,9 @@ pub struct Cors;
 ///     .allow_credentials(true)
 ///     .max_age(3600)
 ///     .build();
+///
+/// // Any origin with credentials, on purpose.
+/// let mirror = CorsParams::builder().allow_credentials(true).mirror_request_origin(true).build();
 /// ```
 #[derive(Debug, Clone, TypedBuilder)]
 pub struct CorsParams {
@@ -114,10 +120,18 @@ pub struct CorsParams {
     #[builder(default, setter(transform = |headers: impl IntoIterator<Item = impl Into<String>>| strings(headers)))]
     expose_headers: Vec<String>,
     /// Allow cookies and credentials (`Access-Control-Allow-Credentials: true`).
-    /// With `*` in the origins, the request's origin is echoed instead, as browsers
-    /// require. Default: `false`.
+    /// Browsers refuse `*` with credentials, and echoing any origin instead would let
+    /// every site make credentialed requests, so `*` in the origins with credentials is
+    /// a [`BuildError`](crate::BuildError) when the handler is built, unless
+    /// `mirror_request_origin` says that any origin is meant. Default: `false`.
     #[builder(default = false)]
     allow_credentials: bool,
+    /// Answer every request's `Origin` as allowed (echoed, with `Vary: Origin`), with
+    /// credentials too when they are on: any site may call the function with the user's
+    /// cookies. Only for functions that mean to be open to every origin. Default:
+    /// `false`.
+    #[builder(default = false)]
+    mirror_request_origin: bool,
     /// How long, in seconds, a browser may cache a preflight answer. Default: not sent.
     #[builder(default, setter(strip_option))]
     max_age: Option<u32>,
@@ -136,8 +150,8 @@ impl Default for CorsParams {
 /// The `Access-Control-Allow-Origin` value for a request from `origin`, and whether it
 /// depends on the origin (`Vary: Origin`).
 fn allowed_origin<'a>(params: &'a CorsParams, origin: Option<&'a str>) -> Option<(&'a str, bool)> {
-    let any = params.allow_origins.iter().any(|allowed| allowed == "*");
-    if any && !params.allow_credentials {
+    let any = params.mirror_request_origin || params.allow_origins.iter().any(|allowed| allowed == "*");
+    if any && !params.allow_credentials && !params.mirror_request_origin {
         return Some(("*", false));
     }
     // Echoed in a header: only a plausible origin, never control characters.
@@ -190,6 +204,21 @@ where
         "cors"
     }
 
+    /// `*` in the origins with credentials is refused: see
+    /// [`CorsParams`]' `allow_credentials`.
+    fn check(&self, params: &CorsParams) -> Result<(), BuildError> {
+        let any = params.allow_origins.iter().any(|allowed| allowed == "*");
+        if any && params.allow_credentials && !params.mirror_request_origin {
+            return Err(BuildError::invalid_params(
+                "cors",
+                "`*` in allow_origins with allow_credentials(true) would let any site make requests with the \
+                 user's credentials; list the origins allowed, or set mirror_request_origin(true) if every \
+                 origin is meant",
+            ));
+        }
+        Ok(())
+    }
+
     async fn call<'n, I>(
         &self,
         params: &CorsParams,
@@ -236,8 +265,11 @@ mod tests {
     use super::{CorsParams, allowed_origin};
 
     #[test]
-    fn credentials_turn_the_wildcard_into_the_request_origin() {
-        let params = CorsParams::builder().allow_credentials(true).build();
+    fn mirroring_with_credentials_echoes_the_request_origin() {
+        let params = CorsParams::builder()
+            .allow_credentials(true)
+            .mirror_request_origin(true)
+            .build();
         assert_eq!(
             allowed_origin(&params, Some("https://a.example")),
             Some(("https://a.example", true))
