@@ -11,6 +11,7 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 
 use crate::builder::{HandlerBuilder, Identity};
 use crate::chain::{Chain, DescribeChain, Token};
+use crate::diagnostic::InvocationError;
 use crate::service::BoxedInvocation;
 use crate::trace::choice::{EnvOff, EnvOn};
 
@@ -305,10 +306,10 @@ where
     E: Send + 'static,
 {
     type Response = C::Response;
-    type Error = Error;
+    type Error = InvocationError;
     type Future = BoxedInvocation<C::Response>;
 
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
     }
 

@@ -68,6 +68,7 @@ use lambda_http::{Request, RequestExt};
 use lambda_runtime::{Context, Error};
 
 use crate::chain::{Accept, Chain, FnHandler, Respond, Token};
+use crate::diagnostic::InvocationError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
 use crate::service::BoxedInvocation;
@@ -165,10 +166,10 @@ where
     C::Response: Send + 'static,
 {
     type Response = C::Response;
-    type Error = Error;
+    type Error = InvocationError;
     type Future = BoxedInvocation<C::Response>;
 
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
     }
 

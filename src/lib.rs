@@ -4,6 +4,7 @@
 
 mod builder;
 mod chain;
+mod diagnostic;
 mod error;
 mod handler;
 mod handler_fn;
@@ -21,6 +22,7 @@ mod transform;
 
 pub use builder::{Assemble, Changes, HandlerBuilder, Identity, Same, Stack};
 pub use chain::{Accept, Chain, FnHandler, Invoke, ParamsOf, Reshape, Respond, Rest, Wrap};
+pub use diagnostic::{InvocationError, NamedError};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};

@@ -17,10 +17,11 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_runtime::{Context, Error};
 
 use crate::chain::Chain;
+use crate::diagnostic::InvocationError;
 use crate::handler::Handler;
 
 /// What `Service::call` returns.
-pub(crate) type BoxedInvocation<R> = Pin<Box<dyn Future<Output = Result<R, Error>> + Send>>;
+pub(crate) type BoxedInvocation<R> = Pin<Box<dyn Future<Output = Result<R, InvocationError>> + Send>>;
 
 /// One invocation that owns its context: `future` borrows `context` and `handler`.
 ///
@@ -69,18 +70,18 @@ where
     Box::into_pin(owned)
 }
 
-impl<C, F> Future for Owned<C, F>
+impl<C, F, R> Future for Owned<C, F>
 where
-    F: Future,
+    F: Future<Output = Result<R, Error>>,
 {
-    type Output = F::Output;
+    type Output = Result<R, InvocationError>;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
         // `Owned`, and dropped in place in `Drop`.
         let future = unsafe { self.map_unchecked_mut(|owned| &mut *owned.future) };
-        future.poll(cx)
+        future.poll(cx).map(|outcome| outcome.map_err(InvocationError::from))
     }
 }
 

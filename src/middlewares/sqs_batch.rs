@@ -10,6 +10,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use lambda_runtime::{Context, Error, LambdaEvent};
 use tracing::Instrument;
 
+use crate::InvocationError;
 use crate::chain::Chain;
 use crate::handler::Handler;
 
@@ -293,15 +294,15 @@ where
     C: Chain<SqsMessage> + 'static,
 {
     type Response = SqsBatchResponse;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<SqsBatchResponse, Error>> + Send>>;
+    type Error = InvocationError;
+    type Future = Pin<Box<dyn Future<Output = Result<SqsBatchResponse, InvocationError>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, event: LambdaEvent<SqsEvent>) -> Self::Future {
         let batch = self.clone();
-        Box::pin(async move { batch.invoke(event).await })
+        Box::pin(async move { batch.invoke(event).await.map_err(InvocationError::from) })
     }
 }

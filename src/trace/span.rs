@@ -70,20 +70,10 @@ pub(crate) fn record_outcome(span: &Span, outcome: Result<bool, &Error>) {
     }
 }
 
-/// The name of an error's type, as far as a `dyn Error` can tell: the leading
-/// identifier of its `Debug` output (`MyError`, `Custom`, …), or `Error` for errors
-/// made from a string.
+/// The name of an error's type, as far as a `dyn Error` can tell: the same name Lambda
+/// reports as `errorType` ([`InvocationError::error_type`](crate::InvocationError::error_type)).
 pub(crate) fn error_type(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
-    let debug = format!("{error:?}");
-    let ident: String = debug
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-        .collect();
-    if ident.is_empty() || !ident.starts_with(|c: char| c.is_alphabetic()) {
-        "Error".to_owned()
-    } else {
-        ident
-    }
+    crate::diagnostic::error_type(error).into_owned()
 }
 
 #[cfg(test)]
