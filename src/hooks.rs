@@ -36,8 +36,13 @@
 //! The order of the steps is the same either way.
 //!
 //! **What it costs.** No `async` block: the layer's future is [`Hooked`], an enum of
-//! the inner layers' future and a ready outcome, so a chain of hook middlewares costs
-//! what hand-written tower layers with named futures cost (`benches/`).
+//! the inner layers' future and a ready outcome, with the middleware, its params and
+//! the context for `after`/`on_error`. With every middleware's tracing decided
+//! (`.untraced()`, `.traced()`, `TRACE_EXECUTION`), a chain of them on a `u64` costs
+//! what hand-written tower layers with named futures cost, and about 1.1 to 2.8 times
+//! their instructions on a struct or a `serde_json::Value`; with tracing left to
+//! `POWERTOOLS_TRACE_MIDDLEWARES`, about 3.5 times. `benches/compare.sh` measures it
+//! (the README's "Performance").
 //!
 //! [`Handler::invoke_with`]: crate::Handler::invoke_with
 //!

@@ -23,8 +23,8 @@ use crate::next::{Next, Proceeded};
 ///   [`after`](Middleware::after) and [`on_error`](Middleware::on_error), Middy's
 ///   `before` / `after` / `onError`, typed. The chain calls the handler between them,
 ///   so a hook middleware cannot forget it or run it twice, and the layer compiles to a
-///   named future with no `async` state of its own: it costs what a hand-written tower
-///   layer costs. See [the `hooks` module](crate::hooks) for the exact rules.
+///   named future with no `async` state of its own, as a hand-written tower layer
+///   does. See [the `hooks` module](crate::hooks) for the exact rules and the cost.
 ///
 /// Writing `call` replaces the hooks (the default `call` is what runs them), so a
 /// middleware uses one way or the other; both kinds mix freely in one chain, in any

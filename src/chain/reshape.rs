@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use lambda_runtime::{Context, Error};
 
-use super::wrap::{Decide, WrapFuture};
+use super::wrap::{Decide, describe_layer, layer};
 use super::{Accept, Chain, DescribeChain, ParamsOf, Respond, Rest, Token, sealed};
 use crate::next::Next;
 use crate::trace::choice::{Auto, EnvTrace, TraceChoice, resolve};
@@ -102,12 +102,10 @@ where
         _: Token,
     ) -> impl Future<Output = Result<Self::Response, Error>> + Send {
         let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
-        let span = WrapFuture::<(), Decision<M, T, G, I>>::span(|| self.transform.name());
-        let future = {
-            let _entered = WrapFuture::<(), Decision<M, T, G, I>>::enter(&span);
-            self.transform.call(&self.params, event, ctx, next)
-        };
-        WrapFuture::<_, Decision<M, T, G, I>>::new(future, span)
+        layer::<Decision<M, T, G, I>, _>(
+            || self.transform.name(),
+            || self.transform.call(&self.params, event, ctx, next),
+        )
     }
 }
 
@@ -141,10 +139,6 @@ where
 
 impl<M, I: DescribeChain, P, T> DescribeChain for Reshape<M, I, P, T> {
     fn describe_chain(&self, list: &mut fmt::DebugList<'_, '_>) {
-        list.entry(&format_args!(
-            "{}",
-            crate::middleware::short_type_name(std::any::type_name::<M>())
-        ));
-        self.inner.describe_chain(list);
+        describe_layer::<M>(list, &self.inner);
     }
 }

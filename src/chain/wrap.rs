@@ -98,17 +98,27 @@ where
         _: Token,
     ) -> impl Future<Output = Result<Self::Response, Error>> + Send {
         let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
-        // The span is made before `call`, and entered while it runs, so that it also
-        // covers what a middleware does when its future is made (its hooks' `before`).
-        // One call site for `call` whatever the decision: the inner chain is inlined
-        // into it, and two sites would double the code at every layer.
-        let span = WrapFuture::<(), Decision<M, T, G, E, I::Response>>::span(|| self.middleware.name());
-        let future = {
-            let _entered = WrapFuture::<(), Decision<M, T, G, E, I::Response>>::enter(&span);
-            self.middleware.call(&self.params, event, ctx, next)
-        };
-        WrapFuture::<_, Decision<M, T, G, E, I::Response>>::new(future, span)
+        layer::<Decision<M, T, G, E, I::Response>, _>(
+            || self.middleware.name(),
+            || self.middleware.call(&self.params, event, ctx, next),
+        )
     }
+}
+
+/// The future of one layer: `call` made inside the layer's span when it is traced.
+///
+/// The span is made before `call`, and entered while it runs, so that it also covers
+/// what a middleware does when its future is made (its hooks' `before`). One call site
+/// for `call` whatever the decision: the inner chain is inlined into it, and two sites
+/// would double the code at every layer.
+#[inline(always)]
+pub(super) fn layer<D: Decide, F>(name: impl Fn() -> &'static str, call: impl FnOnce() -> F) -> WrapFuture<F, D> {
+    let span = WrapFuture::<(), D>::span(name);
+    let future = {
+        let _entered = WrapFuture::<(), D>::enter(&span);
+        call()
+    };
+    WrapFuture::new(future, span)
 }
 
 /// The params a middleware was given are the params it takes (`T`): only `T: ParamsOf<T>`
@@ -145,12 +155,17 @@ where
 
 impl<M, I: DescribeChain, P, T> DescribeChain for Wrap<M, I, P, T> {
     fn describe_chain(&self, list: &mut fmt::DebugList<'_, '_>) {
-        list.entry(&format_args!(
-            "{}",
-            crate::middleware::short_type_name(std::any::type_name::<M>())
-        ));
-        self.inner.describe_chain(list);
+        describe_layer::<M>(list, &self.inner);
     }
+}
+
+/// One layer's entry, `M`'s short name, then the layers inside it.
+pub(super) fn describe_layer<M>(list: &mut fmt::DebugList<'_, '_>, inner: &impl DescribeChain) {
+    list.entry(&format_args!(
+        "{}",
+        crate::middleware::short_type_name(std::any::type_name::<M>())
+    ));
+    inner.describe_chain(list);
 }
 
 /// Whether one layer is traced in one mode, as a constant the compiler folds away.
