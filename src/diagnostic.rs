@@ -18,7 +18,8 @@ use lambda_runtime::{Diagnostic, Error};
 ///    struct (`ValidationError`, `TimeoutError`, `ParseError`, `HttpError`, your
 ///    `CardDeclined`), the variant's for an enum (`PaymentError::Declined` →
 ///    `Declined`);
-/// 3. `Error` for an error made from a string (`Err("boom".into())`).
+/// 3. `IoError` for a `std::io::Error`, `Error` for an error made from a string
+///    (`Err("boom".into())`).
 ///
 /// `lambda_runtime` alone reports every `Box<dyn Error>` as
 /// `&alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>`.
@@ -210,6 +211,10 @@ pub(crate) fn error_type<'e>(error: &'e (dyn std::error::Error + Send + Sync + '
     if let Some(named) = error.downcast_ref::<NamedError>() {
         return Cow::Borrowed(named.name());
     }
+    // `std::io::Error`'s `Debug` output starts with its representation (`Custom`, `Os`).
+    if error.is::<std::io::Error>() {
+        return Cow::Borrowed("IoError");
+    }
     // The crate's own enums: their name, not their variant's.
     #[cfg(feature = "sqs")]
     if error.is::<crate::middlewares::SqsBatchError>() {
@@ -231,5 +236,34 @@ pub(crate) fn debug_name(error: &(dyn std::error::Error + Send + Sync + 'static)
         "Error".to_owned()
     } else {
         ident.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InvocationError, NamedError};
+    use lambda_runtime::Error;
+
+    fn name(error: impl Into<Error>) -> String {
+        InvocationError::from(error.into()).error_type().into_owned()
+    }
+
+    #[test]
+    fn names_come_from_the_named_error_then_the_debug_output() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("declined")]
+        struct CardDeclined;
+
+        assert_eq!(name(CardDeclined), "CardDeclined");
+        assert_eq!(name(NamedError::new("Busy", CardDeclined)), "Busy");
+        assert_eq!(name("plain text"), "Error");
+        assert_eq!(name(std::io::Error::other("disk")), "IoError");
+    }
+
+    #[cfg(feature = "sqs")]
+    #[test]
+    fn the_crates_enums_are_named_after_the_enum() {
+        let error = crate::middlewares::SqsBatchError::MissingMessageId { index: 2 };
+        assert_eq!(name(error), "SqsBatchError");
     }
 }

@@ -39,9 +39,9 @@
 //! the inner layers' future and a ready outcome, with the middleware, its params and
 //! the context for `after`/`on_error`. With every middleware's tracing decided
 //! (`.untraced()`, `.traced()`, `TRACE_EXECUTION`), a chain of them on a `u64` costs
-//! what hand-written tower layers with named futures cost, and about 1.1 to 2.8 times
+//! what hand-written tower layers with named futures cost, and up to 2.8 times
 //! their instructions on a struct or a `serde_json::Value`; with tracing left to
-//! `POWERTOOLS_TRACE_MIDDLEWARES`, about 3.5 times. `benches/compare.sh` measures it
+//! `POWERTOOLS_TRACE_MIDDLEWARES`, 1.6 to 3.7 times. `benches/compare.sh` measures it
 //! (the README's "Performance").
 //!
 //! [`Handler::invoke_with`]: crate::Handler::invoke_with

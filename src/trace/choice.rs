@@ -4,8 +4,9 @@
 //! ([`Traced`] / [`Untraced`], or [`Auto`] when it made none), the middleware's own
 //! [`TRACE_EXECUTION`](crate::Middleware::TRACE_EXECUTION), and
 //! `POWERTOOLS_TRACE_MIDDLEWARES`. The first two are types and constants; the third
-//! is read once when the handler is built, and each invocation picks one of two
-//! monomorphised chains ([`EnvOn`] / [`EnvOff`]) with a single branch. So whether a
+//! is read once when the handler is built, and each invocation of a chain where some
+//! middleware left its tracing to it picks one of two monomorphised chains
+//! ([`EnvOn`] / [`EnvOff`]) with a single branch. So whether a
 //! layer is traced is a constant in every layer's code, and an untraced layer carries
 //! no tracing code at all.
 
