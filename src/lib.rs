@@ -16,6 +16,7 @@ pub mod local;
 mod middleware;
 pub mod middlewares;
 mod next;
+pub mod observe;
 mod service;
 pub mod trace;
 mod transform;

@@ -21,6 +21,11 @@ use crate::next::{Next, Proceeded};
 /// The span field that carries the correlation id.
 const FIELD: &str = "correlation_id";
 
+/// The name and target of the span made when no span has the field, by which
+/// `observe::JsonLogger` finds it.
+pub(crate) const SPAN_NAME: &str = "correlation_id";
+pub(crate) const SPAN_TARGET: &str = module_path!();
+
 /// Finds the request's correlation id, or makes one, records it on the span, and
 /// optionally echoes it in a response header — Powertools' `correlation_id_path`.
 ///
@@ -237,7 +242,7 @@ where
             current.record(FIELD, tracing::field::display(&id));
             next.run(event).await
         } else {
-            let span = tracing::error_span!("correlation_id", correlation_id = %id);
+            let span = tracing::error_span!(SPAN_NAME, correlation_id = %id);
             // Made inside the span, for the `before` hooks of the middlewares inside.
             let rest = span.in_scope(|| next.run(event));
             rest.instrument(span).await

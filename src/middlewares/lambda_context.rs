@@ -10,6 +10,10 @@ use crate::chain::Invoke;
 use crate::middleware::Middleware;
 use crate::next::{Next, Proceeded};
 
+/// The span's name and target, by which `observe::JsonLogger` finds it.
+pub(crate) const SPAN_NAME: &str = "lambda_context";
+pub(crate) const SPAN_TARGET: &str = module_path!();
+
 /// `true` until the first invocation of the process takes it.
 static COLD_START: AtomicBool = AtomicBool::new(true);
 
@@ -76,7 +80,7 @@ impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
         let cold_start = COLD_START.swap(false, Ordering::Relaxed);
         let config = &ctx.env_config;
         let span = tracing::error_span!(
-            "lambda_context",
+            SPAN_NAME,
             request_id = %ctx.request_id,
             function_name = %config.function_name,
             function_version = %config.version,

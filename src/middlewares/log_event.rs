@@ -11,8 +11,15 @@ use tracing::Level;
 use typed_builder::TypedBuilder;
 
 use super::pointer::{Capped, CappedWriter, JsonPointer, write_redacted};
+use crate::error::BuildError;
 use crate::hooks::Flow;
 use crate::middleware::Middleware;
+use crate::observe::LOG_EVENT_ENV;
+use crate::trace::parse_bool_env;
+
+/// The target of the log lines, by which `observe::JsonLogger` writes the event and the
+/// response as JSON objects.
+pub(crate) const TARGET: &str = module_path!();
 
 /// Logs the event before the handler and, when asked, the response after it, as
 /// `tracing` events — Powertools' `log_event=True`, Middy's `input-output-logger`.
@@ -25,6 +32,11 @@ use crate::middleware::Middleware;
 /// | `event` / `response` | the value as compact JSON, redacted, at most `max_bytes` long |
 /// | `bytes` | the length of the whole redacted JSON, before the cut |
 /// | `truncated_bytes` | how many bytes were cut off the end (0 when none) |
+///
+/// With [`observe::JsonLogger`](crate::observe::JsonLogger), `event` and `response`
+/// are written as JSON objects in the line (when they were not cut), as Powertools
+/// logs the event. `POWERTOOLS_LOGGER_LOG_EVENT=false` turns the middleware off
+/// without a rebuild (see `enabled` in [`LogEventParams`]).
 ///
 /// **Redaction.** The value at every JSON pointer ([`JsonPointer`](super::JsonPointer))
 /// in `redact` is replaced by the
@@ -138,6 +150,22 @@ pub struct LogEventParams {
     /// The level of the log lines. Default: `INFO`.
     #[builder(default = Level::INFO)]
     level: Level,
+    /// Whether to log at all. Default: `POWERTOOLS_LOGGER_LOG_EVENT` when it is set,
+    /// else `true` — so `POWERTOOLS_LOGGER_LOG_EVENT=false` turns event logging off
+    /// without a rebuild, and `true` logs every event, as the variable does for
+    /// Powertools' `log_event`. The variable takes `1 y yes t true on` / `0 n no f false
+    /// off` in any case; another value makes `.handler(..)` fail with a
+    /// [`BuildError`](crate::BuildError) naming it. Setting this param wins over the
+    /// variable.
+    #[builder(default = enabled_from_env(), setter(transform = |enabled: bool| Ok(enabled)))]
+    enabled: Result<bool, BuildError>,
+}
+
+fn enabled_from_env() -> Result<bool, BuildError> {
+    match std::env::var(LOG_EVENT_ENV) {
+        Ok(value) if !value.trim().is_empty() => parse_bool_env(LOG_EVENT_ENV, &value),
+        _ => Ok(true),
+    }
 }
 
 impl fmt::Debug for LogEventParams {
@@ -149,6 +177,7 @@ impl fmt::Debug for LogEventParams {
             .field("max_bytes", &self.max_bytes)
             .field("log_response", &self.log_response)
             .field("level", &self.level)
+            .field("enabled", &self.enabled)
             .finish()
     }
 }
@@ -170,15 +199,19 @@ where
         "log_event"
     }
 
+    fn check(&self, params: &LogEventParams) -> Result<(), BuildError> {
+        params.enabled.clone().map(drop)
+    }
+
     fn before(&self, params: &LogEventParams, event: &mut E, _: &Context) -> Result<Flow<R>, Error> {
-        if level_enabled(params.level) {
+        if params.enabled == Ok(true) && level_enabled(params.level) {
             log(params, Logged::Event, event);
         }
         Ok(Flow::Continue)
     }
 
     fn after(&self, params: &LogEventParams, response: &mut R, _: &Context) -> Result<(), Error> {
-        if params.log_response && level_enabled(params.level) {
+        if params.log_response && params.enabled == Ok(true) && level_enabled(params.level) {
             log(params, Logged::Response, response);
         }
         Ok(())

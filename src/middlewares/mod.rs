@@ -79,13 +79,13 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
-mod correlation_id;
+pub(crate) mod correlation_id;
 mod cors;
 mod http;
 mod http_error_handler;
 mod json_response;
-mod lambda_context;
-mod log_event;
+pub(crate) mod lambda_context;
+pub(crate) mod log_event;
 mod parse;
 mod pointer;
 mod security_headers;
