@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod emf;
+pub mod lines;
 
 use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded, Tracer};
 use serde_json::{Value, json};
