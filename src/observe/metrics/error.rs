@@ -49,7 +49,7 @@ pub enum MetricsError {
         expected: &'static str,
     },
     /// A metric value CloudWatch refuses.
-    #[error("metric {name:?} has the value {value}; expected a finite number between -2^360 and 2^360 (0, or at least 2^-360 away from it)")]
+    #[error("metric {name:?} has the value {value:?}; expected a finite number between -2^360 and 2^360 (0, or at least 2^-360 away from it)")]
     InvalidValue {
         /// The metric.
         name: String,
