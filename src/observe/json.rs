@@ -1,7 +1,6 @@
 //! [`JsonLogger`]: one JSON object per log line, with Powertools' keys.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::time::SystemTime;
 
@@ -255,33 +254,23 @@ where
             .map(|scope| scope.from_root().collect())
             .unwrap_or_default();
         let extensions: Vec<_> = spans.iter().map(|span| span.extensions()).collect();
-        let span_fields = extensions.iter().filter_map(|extensions| extensions.get::<SpanFields>());
 
-        let location = match metadata.line() {
-            Some(line) => format!("{}:{line}", metadata.module_path().unwrap_or(metadata.target())),
-            None => metadata.module_path().unwrap_or(metadata.target()).to_owned(),
-        };
-        let mut timestamp = String::with_capacity(29);
-        let _ = write!(timestamp, "{}", Rfc3339(SystemTime::now()));
-
-        let mut line = Line::default();
+        let mut line = Line(Vec::with_capacity(32));
         line.push("level", Val::Str(level_name(metadata.level())));
-        line.push("location", Val::Str(&location));
+        line.push("location", Val::Location(metadata));
         if let Some(message) = own.get("message") {
             line.push("message", Val::Field(message));
         }
-        line.push("timestamp", Val::Str(&timestamp));
+        line.push("timestamp", Val::Time(SystemTime::now()));
         line.push("service", Val::Str(&self.service));
         if let Some(rate) = &self.sampling_rate {
             line.push("sampling_rate", Val::Field(rate));
         }
 
         let mut invocation = Invocation::default();
-        let mut user: Vec<&(&'static str, FieldValue)> = Vec::new();
-        for span in span_fields {
-            match span.kind {
-                SpanKind::User => user.extend(span.fields.0.iter()),
-                kind => invocation.take(kind, &span.fields),
+        for span in extensions.iter().filter_map(|extensions| extensions.get::<SpanFields>()) {
+            if span.kind != SpanKind::User {
+                invocation.take(span.kind, &span.fields);
             }
         }
         for (key, value) in [
@@ -297,6 +286,11 @@ where
             }
         }
 
+        let user = extensions
+            .iter()
+            .filter_map(|extensions| extensions.get::<SpanFields>())
+            .filter(|span| span.kind == SpanKind::User)
+            .flat_map(|span| span.fields.0.iter());
         let embeds_json = metadata.target() == log_event::TARGET;
         for (key, value) in user.into_iter().chain(own.0.iter()) {
             if matches!(*key, "level" | "location" | "message" | "timestamp") {
@@ -386,12 +380,15 @@ impl<'a> Invocation<'a> {
     }
 }
 
-/// A value on a line: a field, a string, or text that is already JSON.
+/// A value on a line: a field, a string, text that is already JSON, or what is
+/// written straight into the line (the location, the time).
 #[derive(Clone, Copy)]
 enum Val<'a> {
     Field(&'a FieldValue),
     Str(&'a str),
     Raw(&'a str),
+    Location(&'a tracing::Metadata<'a>),
+    Time(SystemTime),
 }
 
 /// The keys of one line, in order, each once.
@@ -423,9 +420,36 @@ impl<'a> Line<'a> {
                 Val::Field(value) => write_json(out, value),
                 Val::Str(text) => write_str(out, text),
                 Val::Raw(json) => out.extend_from_slice(json.as_bytes()),
+                Val::Location(metadata) => write_location(out, metadata),
+                Val::Time(time) => {
+                    out.push(b'"');
+                    out.extend_from_slice(&Rfc3339(*time).bytes());
+                    out.push(b'"');
+                }
             }
         }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+/// `"module::path:line"`: the module path of the log call (its target when there is
+/// none) and the line.
+fn write_location(out: &mut Vec<u8>, metadata: &tracing::Metadata<'_>) {
+    let name = metadata.module_path().unwrap_or(metadata.target());
+    // A module path needs no escaping; a target chosen by hand might.
+    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        if let Some(number) = metadata.line() {
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut *out, &number);
+        }
+        out.push(b'"');
+    } else {
+        match metadata.line() {
+            Some(number) => write_str(out, &format!("{name}:{number}")),
+            None => write_str(out, name),
+        }
     }
 }
 
