@@ -57,12 +57,24 @@ static GLOBAL: Counting = Counting;
 
 /// The cases, each one log line or one invocation.
 const CASES: [(&str, &str); 6] = [
-    ("log-json", "JsonLogger: one INFO line with two fields, in an invocation's span"),
+    (
+        "log-json",
+        "JsonLogger: one INFO line with two fields, in an invocation's span",
+    ),
     ("log-fmt-json", "tracing-subscriber's JSON layer: the same line"),
-    ("log-fmt-text", "tracing-subscriber's text layer without time or target: the same line"),
+    (
+        "log-fmt-text",
+        "tracing-subscriber's text layer without time or target: the same line",
+    ),
     ("log-filtered", "JsonLogger at INFO: one DEBUG line, not written"),
-    ("metrics", "an invocation with Metrics: 3 metrics, 1 dimension, 1 metadata, one EMF document"),
-    ("no-metrics", "the same invocation without Metrics and without the metrics calls"),
+    (
+        "metrics",
+        "an invocation with Metrics: 3 metrics, 1 dimension, 1 metadata, one EMF document",
+    ),
+    (
+        "no-metrics",
+        "the same invocation without Metrics and without the metrics calls",
+    ),
 ];
 
 fn sink() -> std::io::Sink {
@@ -73,7 +85,11 @@ fn dispatch(case: &str) -> Option<Dispatch> {
     let level = LogLevel::new(LevelFilter::INFO);
     Some(match case {
         "log-json" | "log-filtered" => Dispatch::new(
-            tracing_subscriber::registry().with(JsonLogger::new("bookings").with_writer(sink as fn() -> _).with_filter(level)),
+            tracing_subscriber::registry().with(
+                JsonLogger::new("bookings")
+                    .with_writer(sink as fn() -> _)
+                    .with_filter(level),
+            ),
         ),
         "log-fmt-json" => Dispatch::new(
             tracing_subscriber::registry().with(
@@ -139,7 +155,10 @@ fn run(case: &str, iterations: u64) {
                     black_box(line);
                 })
                 .build();
-            let handler = Handler::builder().middleware_with(Metrics, params).handler(measured).unwrap();
+            let handler = Handler::builder()
+                .middleware_with(Metrics, params)
+                .handler(measured)
+                .unwrap();
             for _ in 0..iterations {
                 poll_once(handler.invoke_with(black_box(3), &context)).unwrap();
             }
@@ -214,11 +233,13 @@ fn bench() {
     let mut group = criterion.benchmark_group("observe");
     for (case, _) in CASES {
         with_case(case, || {
-            group.bench_function(case, |bencher| bencher.iter_custom(|iterations| {
-                let started = std::time::Instant::now();
-                run(case, iterations);
-                started.elapsed()
-            }));
+            group.bench_function(case, |bencher| {
+                bencher.iter_custom(|iterations| {
+                    let started = std::time::Instant::now();
+                    run(case, iterations);
+                    started.elapsed()
+                })
+            });
         });
     }
     group.finish();

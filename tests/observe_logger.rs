@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use common::lines::{Lines, Ordered, parse_rfc3339_utc_millis};
-use lambda_middleware::middlewares::{CorrelationId, CorrelationIdParams, InjectLambdaContext, LogEvent, LogEventParams};
+use lambda_middleware::middlewares::{
+    CorrelationId, CorrelationIdParams, InjectLambdaContext, LogEvent, LogEventParams,
+};
 use lambda_middleware::observe::{JsonLogger, LogFormat, LogLevel, Setup};
 use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
 use lambda_runtime::Config;
@@ -44,7 +46,10 @@ fn subscriber(lines: &Lines, level: LogLevel) -> impl tracing::Subscriber + Send
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,9 +171,15 @@ fn a_line_outside_an_invocation_has_the_base_keys_only() {
     });
     let lines = lines.objects();
     // `_X_AMZN_TRACE_ID` is not set for tests, so there is no xray_trace_id either.
-    assert_eq!(lines[0].keys(), ["level", "location", "message", "timestamp", "service", "port"]);
+    assert_eq!(
+        lines[0].keys(),
+        ["level", "location", "message", "timestamp", "service", "port"]
+    );
     assert_eq!(lines[0]["port"], 9000);
-    assert_eq!(lines[1].keys(), ["level", "location", "timestamp", "service", "no_message"]);
+    assert_eq!(
+        lines[1].keys(),
+        ["level", "location", "timestamp", "service", "no_message"]
+    );
 }
 
 #[test]
@@ -190,7 +201,10 @@ fn field_values_keep_their_json_types() {
     assert_eq!(line["error"], "card declined: issuer unreachable");
     // Beyond 64 bits, still JSON numbers (serde_json reads them back as floats).
     let text = &lines.lines()[0];
-    assert!(text.contains(&format!(r#""big":{},"small":{},"#, u128::MAX, i128::MIN)), "{text}");
+    assert!(
+        text.contains(&format!(r#""big":{},"small":{},"#, u128::MAX, i128::MIN)),
+        "{text}"
+    );
     assert_eq!(line["ratio"], "NaN");
     assert_eq!(line["quoted"], "a \"b\"\nc");
     assert_eq!(line["debug"], "[1, 2]");
@@ -200,7 +214,13 @@ fn field_values_keep_their_json_types() {
 fn reserved_keys_are_not_replaced_and_others_are_in_place() {
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
-        tracing::info!(level = "mine", timestamp = 1, location = "here", service = "override", "hello");
+        tracing::info!(
+            level = "mine",
+            timestamp = 1,
+            location = "here",
+            service = "override",
+            "hello"
+        );
     });
     let line = &lines.objects()[0];
     assert_eq!(line.keys(), ["level", "location", "message", "timestamp", "service"]);
@@ -215,7 +235,13 @@ impl Middleware<Value, Value> for Traced {
     type Params = ();
     const TRACE_EXECUTION: Option<bool> = Some(true);
 
-    async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>) -> Result<Proceeded<'n, Value>, Error>
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, Value>, Error>
     where
         I: Invoke<Value, Response = Value>,
     {
@@ -262,7 +288,15 @@ fn the_runtime_span_gives_the_request_id_without_inject_lambda_context() {
     let line = &lines.objects()[0];
     assert_eq!(
         line.keys(),
-        ["level", "location", "message", "timestamp", "service", "function_request_id", "xray_trace_id"]
+        [
+            "level",
+            "location",
+            "message",
+            "timestamp",
+            "service",
+            "function_request_id",
+            "xray_trace_id"
+        ]
     );
     assert_eq!(line["function_request_id"], "r-9");
     assert_eq!(line["xray_trace_id"], "1-65f1a2b3-5759e988bd862e3fe1be46a9");
@@ -271,7 +305,9 @@ fn the_runtime_span_gives_the_request_id_without_inject_lambda_context() {
 fn count_by_request(lines: &[Ordered], level: &str) -> std::collections::BTreeMap<String, usize> {
     let mut counts = std::collections::BTreeMap::new();
     for line in lines.iter().filter(|line| line["level"] == level) {
-        *counts.entry(line["function_request_id"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        *counts
+            .entry(line["function_request_id"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
     }
     counts
 }
@@ -292,7 +328,10 @@ fn sampled_invocations_log_at_debug_all_or_nothing() {
     let _guard = tracing::subscriber::set_default(subscriber(&lines, level));
     tracing::debug!("outside any invocation");
     runtime().block_on(async {
-        let handler = Handler::builder().middleware(InjectLambdaContext).handler(two_debug_lines).unwrap();
+        let handler = Handler::builder()
+            .middleware(InjectLambdaContext)
+            .handler(two_debug_lines)
+            .unwrap();
         handler.invoke_with(1, &context("r-1")).await.unwrap();
     });
     let written = lines.objects();
@@ -309,7 +348,10 @@ fn sampled_invocations_log_at_debug_all_or_nothing() {
     let level = LogLevel::new(LevelFilter::INFO).with_sample_rate(0.5).unwrap();
     let _guard = tracing::subscriber::set_default(subscriber(&lines, level));
     runtime().block_on(async {
-        let handler = Handler::builder().middleware(InjectLambdaContext).handler(two_debug_lines).unwrap();
+        let handler = Handler::builder()
+            .middleware(InjectLambdaContext)
+            .handler(two_debug_lines)
+            .unwrap();
         let invocations = (0..400).map(|n| {
             let handler = handler.clone();
             async move { handler.invoke_with(n, &context(&format!("r-{n}"))).await.unwrap() }
@@ -327,7 +369,10 @@ fn sampled_invocations_log_at_debug_all_or_nothing() {
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
         runtime().block_on(async {
-            let handler = Handler::builder().middleware(InjectLambdaContext).handler(two_debug_lines).unwrap();
+            let handler = Handler::builder()
+                .middleware(InjectLambdaContext)
+                .handler(two_debug_lines)
+                .unwrap();
             handler.invoke_with(1, &context("r-1")).await.unwrap();
         });
     });
@@ -348,7 +393,11 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
                 pending |= !*done;
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
 }
@@ -365,7 +414,9 @@ fn log_event_lines_carry_the_event_and_the_response_as_json() {
         let handler = Handler::builder()
             .middleware(InjectLambdaContext)
             .middleware_with(LogEvent, params)
-            .handler(|event: Value, _: &Context| async move { Ok::<_, Error>(json!({ "booked": event["detail"]["room"] })) })
+            .handler(
+                |event: Value, _: &Context| async move { Ok::<_, Error>(json!({ "booked": event["detail"]["room"] })) },
+            )
             .unwrap();
         let event = json!({ "detail": { "room": 12, "guest": { "email": "ada@example.com" } } });
         handler.invoke_with(event, &context("r-1")).await.unwrap();
@@ -375,12 +426,18 @@ fn log_event_lines_carry_the_event_and_the_response_as_json() {
             .middleware_with(LogEvent, small)
             .handler(|event: Value, _: &Context| async move { Ok::<_, Error>(event) })
             .unwrap();
-        handler.invoke_with(json!({ "long": "x".repeat(50) }), &context("r-2")).await.unwrap();
+        handler
+            .invoke_with(json!({ "long": "x".repeat(50) }), &context("r-2"))
+            .await
+            .unwrap();
     });
     let written = lines.objects();
     assert_eq!(written.len(), 3);
     assert_eq!(written[0]["message"], "lambda event");
-    assert_eq!(written[0]["event"], json!({ "detail": { "guest": { "email": "*****" }, "room": 12 } }));
+    assert_eq!(
+        written[0]["event"],
+        json!({ "detail": { "guest": { "email": "*****" }, "room": 12 } })
+    );
     assert_eq!(written[0]["truncated_bytes"], 0);
     assert_eq!(written[0]["function_request_id"], "r-1");
     assert_eq!(written[1]["message"], "lambda response");
@@ -415,7 +472,9 @@ fn eight_interleaved_invocations_never_share_a_request_id() {
                     let n = event.payload["n"].as_u64().unwrap();
                     tracing::info!(n, "before");
                     // All eight are inside their handlers at once before any goes on.
-                    tokio::time::timeout(Duration::from_secs(10), barrier.wait()).await.expect("all 8 at once");
+                    tokio::time::timeout(Duration::from_secs(10), barrier.wait())
+                        .await
+                        .expect("all 8 at once");
                     tracing::info!(n, "after");
                     tokio::task::yield_now().await;
                     tracing::warn!(n, "last");
@@ -468,7 +527,10 @@ fn setup_writes_json_or_text_lines() {
         .level(LogLevel::new(LevelFilter::WARN))
         .with_writer(text_lines.clone())
         .subscriber();
-    for subscriber in [tracing::Dispatch::new(json_subscriber), tracing::Dispatch::new(text_subscriber)] {
+    for subscriber in [
+        tracing::Dispatch::new(json_subscriber),
+        tracing::Dispatch::new(text_subscriber),
+    ] {
         let _guard = tracing::dispatcher::set_default(&subscriber);
         runtime().block_on(async {
             let handler = Handler::builder()
@@ -492,6 +554,9 @@ fn setup_writes_json_or_text_lines() {
     let text = text_lines.lines();
     assert_eq!(text.len(), 1, "{text:?}"); // WARN and above
     let line = &text[0];
-    assert!(line.starts_with(" WARN lambda_context{request_id=r-5 function_name=bookings "), "{line}");
+    assert!(
+        line.starts_with(" WARN lambda_context{request_id=r-5 function_name=bookings "),
+        "{line}"
+    );
     assert!(line.ends_with(": retrying attempt=2"), "{line}");
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::capture::Capture;
 use common::emf::{self, Emf};
 use common::lines::Lines;
-use lambda_middleware::observe::{InvocationMetrics, MetricResolution, MetricUnit, Metrics, MetricsError, MetricsParams};
+use lambda_middleware::observe::{
+    InvocationMetrics, MetricResolution, MetricUnit, Metrics, MetricsError, MetricsParams,
+};
 use lambda_middleware::{BuildError, Context, Error, Handler};
 use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt;
@@ -20,7 +22,10 @@ fn now_ms() -> u64 {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn params(lines: &Lines) -> MetricsParams {
@@ -35,7 +40,11 @@ fn params(lines: &Lines) -> MetricsParams {
 /// Every line checked against the specification, with timestamps in `[earliest, now]`.
 fn documents(lines: &Lines, earliest: u64) -> Vec<Emf> {
     let latest = now_ms();
-    lines.lines().iter().map(|line| emf::check(line, earliest, latest)).collect()
+    lines
+        .lines()
+        .iter()
+        .map(|line| emf::check(line, earliest, latest))
+        .collect()
 }
 
 fn strings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -59,7 +68,10 @@ fn one_document_per_invocation_as_the_specification_defines_it() {
     let lines = Lines::default();
     let start = now_ms();
     runtime().block_on(async {
-        let handler = Handler::builder().middleware_with(Metrics, params(&lines)).handler(book).unwrap();
+        let handler = Handler::builder()
+            .middleware_with(Metrics, params(&lines))
+            .handler(book)
+            .unwrap();
         assert_eq!(handler.invoke_with(3, &Context::default()).await.unwrap(), 3);
     });
     let documents = documents(&lines, start);
@@ -67,7 +79,10 @@ fn one_document_per_invocation_as_the_specification_defines_it() {
     let document = &documents[0];
     assert_eq!(document.namespace, "ServerlessAirline");
     assert_eq!(document.dimension_sets, [["environment", "channel", "service"]]);
-    assert_eq!(document.dimensions, strings(&[("environment", "prod"), ("channel", "web"), ("service", "bookings")]));
+    assert_eq!(
+        document.dimensions,
+        strings(&[("environment", "prod"), ("channel", "web"), ("service", "bookings")])
+    );
     assert_eq!(
         document.definitions,
         [
@@ -87,7 +102,10 @@ fn one_document_per_invocation_as_the_specification_defines_it() {
     .map(|(name, values)| (name.to_owned(), values))
     .collect();
     assert_eq!(document.values, values);
-    assert_eq!(document.other, [("booking".to_owned(), json!({ "id": "b-42", "nights": 3 }))].into());
+    assert_eq!(
+        document.other,
+        [("booking".to_owned(), json!({ "id": "b-42", "nights": 3 }))].into()
+    );
 
     // The text itself: `_aws` first, then dimensions, metadata and values, in order;
     // StorageResolution only on the high-resolution metric.
@@ -151,7 +169,8 @@ fn written_once_when_the_invocation_panics_or_is_dropped() {
         let joined = tokio::spawn(async move { panicking.invoke_with(1, &Context::default()).await }).await;
         assert!(joined.unwrap_err().is_panic());
         // Dropped while pending, as an outer timeout drops it.
-        let stopped = tokio::time::timeout(Duration::from_millis(20), handler.invoke_with(2, &Context::default())).await;
+        let stopped =
+            tokio::time::timeout(Duration::from_millis(20), handler.invoke_with(2, &Context::default())).await;
         assert!(stopped.is_err());
     });
     let documents = documents(&lines, start);
@@ -167,7 +186,10 @@ fn no_metrics_warns_or_fails_when_asked() {
     let lines = Lines::default();
     let quiet = |_: u32, _: &Context| async { Ok::<u32, Error>(7) };
     runtime().block_on(async {
-        let warn = Handler::builder().middleware_with(Metrics, params(&lines)).handler(quiet).unwrap();
+        let warn = Handler::builder()
+            .middleware_with(Metrics, params(&lines))
+            .handler(quiet)
+            .unwrap();
         assert_eq!(warn.invoke_with(1, &Context::default()).await.unwrap(), 7);
 
         let strict = MetricsParams::builder()
@@ -175,10 +197,16 @@ fn no_metrics_warns_or_fails_when_asked() {
             .raise_on_empty_metrics(true)
             .output(lines.sink())
             .build();
-        let raise = Handler::builder().middleware_with(Metrics, strict.clone()).handler(quiet).unwrap();
+        let raise = Handler::builder()
+            .middleware_with(Metrics, strict.clone())
+            .handler(quiet)
+            .unwrap();
         let error = raise.invoke_with(1, &Context::default()).await.unwrap_err();
         assert_eq!(error.downcast_ref::<MetricsError>(), Some(&MetricsError::NoMetrics));
-        assert_eq!(error.to_string(), "the invocation recorded no metrics, and raise_on_empty_metrics is set");
+        assert_eq!(
+            error.to_string(),
+            "the invocation recorded no metrics, and raise_on_empty_metrics is set"
+        );
 
         // A failed invocation keeps its own error.
         let failing = Handler::builder()
@@ -195,7 +223,10 @@ fn no_metrics_warns_or_fails_when_asked() {
         .filter(|event| event.level == tracing::Level::WARN)
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}"); // the warning one and the failed one
-    assert!(warnings[0].fields["message"].starts_with("no application metrics to write"), "{warnings:?}");
+    assert!(
+        warnings[0].fields["message"].starts_with("no application metrics to write"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -247,7 +278,10 @@ fn what_cloudwatch_refuses_is_a_typed_error_and_the_invocation_goes_on() {
     let documents = documents(&lines, start);
     assert_eq!(documents.len(), 1);
     assert_eq!(documents[0].values, [("Orders".to_owned(), vec![1.0])].into());
-    assert_eq!(documents[0].dimensions, strings(&[("environment", "prod"), ("service", "bookings")]));
+    assert_eq!(
+        documents[0].dimensions,
+        strings(&[("environment", "prod"), ("service", "bookings")])
+    );
 }
 
 #[test]
@@ -293,9 +327,15 @@ fn more_than_a_hundred_metrics_are_split_into_documents() {
         handler.invoke_with(1, &Context::default()).await.unwrap();
     });
     let documents = documents(&lines, start);
-    assert_eq!(documents.iter().map(|d| d.definitions.len()).collect::<Vec<_>>(), [100, 50]);
+    assert_eq!(
+        documents.iter().map(|d| d.definitions.len()).collect::<Vec<_>>(),
+        [100, 50]
+    );
     for document in &documents {
-        assert_eq!(document.dimensions, strings(&[("environment", "prod"), ("service", "bookings")]));
+        assert_eq!(
+            document.dimensions,
+            strings(&[("environment", "prod"), ("service", "bookings")])
+        );
         assert_eq!(document.other["request"], "r-1");
     }
     assert_eq!(documents[0].values["M000"], [0.0]);
@@ -343,7 +383,12 @@ fn what_would_fail_every_invocation_fails_the_build() {
     async fn handler(n: u32, _: &Context) -> Result<u32, Error> {
         Ok(n)
     }
-    let build = |params: MetricsParams| Handler::builder().middleware_with(Metrics, params).handler(handler).map(drop);
+    let build = |params: MetricsParams| {
+        Handler::builder()
+            .middleware_with(Metrics, params)
+            .handler(handler)
+            .map(drop)
+    };
     let cases = [
         (
             // POWERTOOLS_METRICS_NAMESPACE is not set for tests.
@@ -359,7 +404,10 @@ fn what_would_fail_every_invocation_fails_the_build() {
             "log_metrics: dimension \"service\" has the value \"bücher\"; expected 1 to 1024 ASCII characters, not all spaces",
         ),
         (
-            MetricsParams::builder().namespace("Shop").default_dimensions([("", "x")]).build(),
+            MetricsParams::builder()
+                .namespace("Shop")
+                .default_dimensions([("", "x")])
+                .build(),
             "log_metrics: default dimension: dimension name \"\" is not valid: 1 to 250 ASCII characters, not all spaces, not starting with ':'",
         ),
         (
@@ -373,7 +421,13 @@ fn what_would_fail_every_invocation_fails_the_build() {
     ];
     for (params, message) in cases {
         let error = build(params).unwrap_err();
-        assert!(matches!(error, BuildError::InvalidParams { middleware: "log_metrics", .. }));
+        assert!(matches!(
+            error,
+            BuildError::InvalidParams {
+                middleware: "log_metrics",
+                ..
+            }
+        ));
         assert_eq!(error.to_string(), message);
     }
 }
@@ -388,7 +442,10 @@ fn disabled_writes_nothing_and_the_code_stays_the_same() {
             .raise_on_empty_metrics(true)
             .output(lines.sink())
             .build();
-        let handler = Handler::builder().middleware_with(Metrics, params).handler(book).unwrap();
+        let handler = Handler::builder()
+            .middleware_with(Metrics, params)
+            .handler(book)
+            .unwrap();
         assert_eq!(handler.invoke_with(3, &Context::default()).await.unwrap(), 3);
     });
     assert!(lines.lines().is_empty());
@@ -430,7 +487,10 @@ fn eight_interleaved_invocations_never_mix_their_metrics() {
                 tokio::spawn(async move {
                     let mut context = Context::default();
                     context.request_id = format!("req-{n}");
-                    handler.invoke(lambda_runtime::LambdaEvent::new(n, context)).await.unwrap()
+                    handler
+                        .invoke(lambda_runtime::LambdaEvent::new(n, context))
+                        .await
+                        .unwrap()
                 })
             })
             .collect();

@@ -69,8 +69,15 @@ fn exactly_one_cold_start_document_however_many_invocations_start_together() {
     });
 
     let latest = now_ms();
-    let documents: Vec<_> = lines.lines().iter().map(|line| emf::check(line, start, latest)).collect();
-    let cold: Vec<_> = documents.iter().filter(|d| d.values.contains_key("ColdStart")).collect();
+    let documents: Vec<_> = lines
+        .lines()
+        .iter()
+        .map(|line| emf::check(line, start, latest))
+        .collect();
+    let cold: Vec<_> = documents
+        .iter()
+        .filter(|d| d.values.contains_key("ColdStart"))
+        .collect();
     assert_eq!(cold.len(), 1, "{documents:?}");
     let cold = cold[0];
     // Powertools' shape: its own document, function_name and service only.

@@ -40,7 +40,10 @@ fn powertools_output() -> Option<Value> {
             panic!("the Powertools comparison cannot run under CI: {why}; .ci/run must {install}");
         }
         // Past the test harness's output capture: a skipped comparison must be visible.
-        let _ = writeln!(std::io::stderr(), "note: the Powertools comparison is skipped because {why}; to run it: {install}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the Powertools comparison is skipped because {why}; to run it: {install}"
+        );
         None
     };
     let mut probe = Command::new("python3");
@@ -65,11 +68,18 @@ fn powertools_output() -> Option<Value> {
         .env_remove("POWERTOOLS_METRICS_DISABLED")
         .env_remove("POWERTOOLS_DEV");
     let (status, stdout, stderr) = support::process::run_bounded("powertools", command, Duration::from_secs(120));
-    assert!(status.success(), "tests/powertools/observe.py failed ({status}): {stderr}");
+    assert!(
+        status.success(),
+        "tests/powertools/observe.py failed ({status}): {stderr}"
+    );
     let output: Value = serde_json::from_str(&stdout).unwrap_or_else(|error| panic!("{error}: {stdout}"));
     let pinned = PINNED.trim().trim_start_matches("aws-lambda-powertools==");
     if output["version"] != pinned {
-        let _ = writeln!(std::io::stderr(), "note: comparing with aws-lambda-powertools {} (pinned: {pinned})", output["version"]);
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: comparing with aws-lambda-powertools {} (pinned: {pinned})",
+            output["version"]
+        );
     }
     Some(output)
 }
@@ -96,13 +106,22 @@ fn ours() -> (Vec<String>, Vec<String>) {
         .with_writer(logs.clone())
         .with_filter(LogLevel::new(LevelFilter::INFO));
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(logger));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let log_lines = runtime.block_on(async {
         let logged = Handler::builder()
             .middleware(InjectLambdaContext)
             .middleware_with(CorrelationId, CorrelationIdParams::default())
             .handler(|event: Value, _: &Context| async move {
-                tracing::info!(order_id = 7, amount = 1.5, ok = true, guest = "Ada", "Collecting payment");
+                tracing::info!(
+                    order_id = 7,
+                    amount = 1.5,
+                    ok = true,
+                    guest = "Ada",
+                    "Collecting payment"
+                );
                 tracing::warn!(left = 2, "low stock");
                 tracing::error!("payment failed");
                 Ok::<_, Error>(event)
@@ -130,7 +149,12 @@ fn ours() -> (Vec<String>, Vec<String>) {
                     "booking" => {
                         metrics.add_metric("SuccessfulBooking", MetricUnit::Count, 1)?;
                         metrics.add_metric("SuccessfulBooking", MetricUnit::Count, 2)?;
-                        metrics.add_metric_with_resolution("Latency", MetricUnit::Milliseconds, 1.5, MetricResolution::High)?;
+                        metrics.add_metric_with_resolution(
+                            "Latency",
+                            MetricUnit::Milliseconds,
+                            1.5,
+                            MetricResolution::High,
+                        )?;
                         metrics.add_metric("Throughput", MetricUnit::BytesPerSecond, 1024)?;
                         metrics.add_metric("Ratio", MetricUnit::Percent, 12.25)?;
                         metrics.add_metric("Plain", MetricUnit::NoUnit, -3)?;
@@ -150,7 +174,10 @@ fn ours() -> (Vec<String>, Vec<String>) {
             })
             .unwrap();
         for case in ["booking", "many", "none"] {
-            measured.invoke_with(case, &context(&format!("m-{case}"))).await.unwrap();
+            measured
+                .invoke_with(case, &context(&format!("m-{case}")))
+                .await
+                .unwrap();
         }
         log_lines
     });
@@ -169,19 +196,34 @@ fn logs_and_metrics_match_powertools_for_the_same_calls() {
     let Some(powertools) = powertools_output() else { return };
     let (logs, emf) = ours();
 
-    let theirs: Vec<Ordered> = powertools["logs"].as_array().unwrap().iter().map(|l| Ordered::parse(l.as_str().unwrap())).collect();
+    let theirs: Vec<Ordered> = powertools["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| Ordered::parse(l.as_str().unwrap()))
+        .collect();
     let ours: Vec<Ordered> = logs.iter().map(|line| Ordered::parse(line)).collect();
     assert_eq!(ours.len(), theirs.len(), "ours: {logs:#?}\nPowertools: {theirs:#?}");
     for (ours, theirs) in ours.iter().zip(&theirs) {
-        assert_eq!(ours.keys(), theirs.keys(), "\nours:       {ours:?}\nPowertools: {theirs:?}");
+        assert_eq!(
+            ours.keys(),
+            theirs.keys(),
+            "\nours:       {ours:?}\nPowertools: {theirs:?}"
+        );
         for ((key, our_value), (_, their_value)) in ours.0.iter().zip(&theirs.0) {
             match key.as_str() {
                 "timestamp" => {
                     parse_rfc3339_utc_millis(our_value.as_str().unwrap());
                     parse_rfc3339_utc_millis(their_value.as_str().unwrap());
                 }
-                "location" => assert!(is_location(our_value) && is_location(their_value), "{our_value} {their_value}"),
-                _ => assert_eq!(our_value, their_value, "{key}\nours:       {ours:?}\nPowertools: {theirs:?}"),
+                "location" => assert!(
+                    is_location(our_value) && is_location(their_value),
+                    "{our_value} {their_value}"
+                ),
+                _ => assert_eq!(
+                    our_value, their_value,
+                    "{key}\nours:       {ours:?}\nPowertools: {theirs:?}"
+                ),
             }
         }
     }
@@ -195,9 +237,19 @@ fn logs_and_metrics_match_powertools_for_the_same_calls() {
         }
         document
     };
-    let theirs: Vec<Ordered> = powertools["metrics"].as_array().unwrap().iter().map(|l| without_timestamp(l.as_str().unwrap())).collect();
+    let theirs: Vec<Ordered> = powertools["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| without_timestamp(l.as_str().unwrap()))
+        .collect();
     let ours: Vec<Ordered> = emf.iter().map(|line| without_timestamp(line)).collect();
-    assert_eq!(ours.len(), theirs.len(), "ours: {emf:#?}\nPowertools: {:#?}", powertools["metrics"]);
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "ours: {emf:#?}\nPowertools: {:#?}",
+        powertools["metrics"]
+    );
     assert_eq!(ours.len(), 4); // ColdStart, the booking, and the 150 metrics in two
     for (ours, theirs) in ours.iter().zip(&theirs) {
         assert_eq!(ours.keys(), theirs.keys());

@@ -87,7 +87,10 @@ fn eight_concurrent_invocations_log_and_measure_each_on_its_own() {
         assert_eq!(line["service"], "bookings");
         assert_eq!(line["function_name"], "test-function");
         assert_eq!(line["function_memory_size"], 128);
-        assert_eq!(line["function_arn"], "arn:aws:lambda:us-east-1:123456789012:function:test-function");
+        assert_eq!(
+            line["function_arn"],
+            "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+        );
         if line["cold_start"] == true && line["message"] == "lambda event" {
             cold_starts += 1;
         }
@@ -141,11 +144,23 @@ fn without_inject_lambda_context_the_runtime_s_span_gives_each_line_its_request_
         let n = line["n"].as_u64().unwrap();
         assert_eq!(
             line.keys(),
-            ["level", "location", "message", "timestamp", "service", "function_request_id", "n", "xray_trace_id"]
+            [
+                "level",
+                "location",
+                "message",
+                "timestamp",
+                "service",
+                "function_request_id",
+                "n",
+                "xray_trace_id"
+            ]
         );
         assert_eq!(line["service"], "service_undefined");
         assert_eq!(line["function_request_id"], json!(format!("req-{n}")), "{line:?}");
-        assert_eq!(line["xray_trace_id"], json!(format!("1-65f1a2b3-5759e988bd862e3fe1be46a{n}")));
+        assert_eq!(
+            line["xray_trace_id"],
+            json!(format!("1-65f1a2b3-5759e988bd862e3fe1be46a{n}"))
+        );
     }
 }
 
@@ -167,23 +182,87 @@ fn text_lines_by_default() {
     }
 }
 
-#[test]
-fn a_bad_level_stops_the_function_at_start_with_a_message_that_names_it() {
+/// Starts `function` with `env` and waits for it to stop; its output.
+fn stopped_at_start(function: &str, env: &[(&str, &str)]) -> String {
     let api = RuntimeApi::start();
-    let mut function = start_function("plain", &api, &[("POWERTOOLS_LOG_LEVEL", "LOUD")]);
+    let mut function = start_function(function, &api, env);
     let started = Instant::now();
     while function.exited().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(60), "still running: {}", function.output());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still running: {}",
+            function.output()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let output = function.output();
-    assert!(
-        output.contains(
+    function.output()
+}
+
+#[test]
+fn a_bad_value_stops_the_function_at_start_with_a_message_that_names_it() {
+    for (name, value, expected) in [
+        (
+            "POWERTOOLS_LOG_LEVEL",
+            "LOUD",
             "environment variable POWERTOOLS_LOG_LEVEL is \"LOUD\"; expected one of TRACE, DEBUG, INFO, \
-             WARN (or WARNING), ERROR, CRITICAL or FATAL (both as ERROR), in any case"
+             WARN (or WARNING), ERROR, CRITICAL or FATAL (both as ERROR), in any case",
         ),
-        "{output}"
-    );
+        (
+            "AWS_LAMBDA_LOG_LEVEL",
+            "verbose",
+            "environment variable AWS_LAMBDA_LOG_LEVEL is \"verbose\"; expected one of TRACE,",
+        ),
+        (
+            "POWERTOOLS_LOGGER_SAMPLE_RATE",
+            "10%",
+            "environment variable POWERTOOLS_LOGGER_SAMPLE_RATE is \"10%\"; expected a number from 0 to 1 \
+             (0.1 logs one invocation in ten at DEBUG)",
+        ),
+        (
+            "AWS_LAMBDA_LOG_FORMAT",
+            "yaml",
+            "environment variable AWS_LAMBDA_LOG_FORMAT is \"yaml\"; expected JSON or Text, in any case",
+        ),
+        (
+            "POWERTOOLS_LOGGER_LOG_EVENT",
+            "sometimes",
+            "environment variable POWERTOOLS_LOGGER_LOG_EVENT is \"sometimes\"; expected one of \
+             1, y, yes, t, true, on (true) or 0, n, no, f, false, off (false), in any case",
+        ),
+        (
+            "POWERTOOLS_METRICS_DISABLED",
+            "nope",
+            "environment variable POWERTOOLS_METRICS_DISABLED is \"nope\"; expected one of 1, y, yes",
+        ),
+    ] {
+        let output = stopped_at_start("log_event", &[(name, value), ("POWERTOOLS_METRICS_NAMESPACE", "Shop")]);
+        assert!(output.contains(expected), "{name}={value}:\n{output}");
+    }
+}
+
+#[test]
+fn powertools_logger_log_event_turns_log_event_off_and_on() {
+    for (value, forced, expected) in [("false", false, 0), ("true", false, 1), ("0", true, 1), ("", false, 1)] {
+        let api = RuntimeApi::start();
+        api.queue(Queued::json("req-1", &json!({ "n": 1 })));
+        let function = if forced { "log_event_forced" } else { "log_event" };
+        let env = [
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("POWERTOOLS_LOGGER_LOG_EVENT", value),
+            ("POWERTOOLS_METRICS_NAMESPACE", "Shop"),
+        ];
+        let mut function = start_function(function, &api, &env);
+        api.wait_for_posts(1, TIMEOUT, &mut function);
+        let output = function.output();
+        let events = json_lines(&output)
+            .iter()
+            .filter(|line| line.get("message") == Some(&json!("lambda event")))
+            .count();
+        assert_eq!(
+            events, expected,
+            "POWERTOOLS_LOGGER_LOG_EVENT={value:?}, forced: {forced}\n{output}"
+        );
+    }
 }
 
 /// The function process: started by the tests above, never by `cargo test` itself.
@@ -202,6 +281,8 @@ fn lambda_function() {
         match name.as_str() {
             "observed" => functions::observed().await,
             "plain" => functions::plain().await,
+            "log_event" => functions::log_event(None).await,
+            "log_event_forced" => functions::log_event(Some(true)).await,
             other => panic!("no function named {other:?}"),
         }
     });
@@ -212,7 +293,9 @@ mod functions {
     use std::sync::OnceLock;
     use std::time::Duration;
 
-    use lambda_middleware::middlewares::{CorrelationId, CorrelationIdParams, InjectLambdaContext, LogEvent, LogEventParams};
+    use lambda_middleware::middlewares::{
+        CorrelationId, CorrelationIdParams, InjectLambdaContext, LogEvent, LogEventParams,
+    };
     use lambda_middleware::observe::{self, MetricUnit, Metrics, MetricsParams};
     use lambda_middleware::{Error, Handler};
     use lambda_runtime::LambdaEvent;
@@ -231,7 +314,10 @@ mod functions {
         let handler = Handler::builder()
             .middleware(InjectLambdaContext)
             .middleware_with(CorrelationId, CorrelationIdParams::default())
-            .middleware_with(Metrics, MetricsParams::builder().capture_cold_start_metric(true).build())
+            .middleware_with(
+                Metrics,
+                MetricsParams::builder().capture_cold_start_metric(true).build(),
+            )
             .middleware_with(LogEvent, LogEventParams::default())
             .handler(|event: LambdaEvent<Value>| async move {
                 let n = event.payload["n"].as_u64().unwrap_or_default();
@@ -247,6 +333,21 @@ mod functions {
                 Ok::<_, Error>(Value::from(n))
             })?;
         lambda_runtime::run_concurrent(handler).await
+    }
+
+    /// `LogEvent` left to `POWERTOOLS_LOGGER_LOG_EVENT`, or told by its params; and
+    /// `Metrics`, for `POWERTOOLS_METRICS_DISABLED`.
+    pub async fn log_event(enabled: Option<bool>) -> Result<(), Error> {
+        observe::init()?;
+        let params = match enabled {
+            Some(enabled) => LogEventParams::builder().enabled(enabled).build(),
+            None => LogEventParams::builder().build(),
+        };
+        let handler = Handler::builder()
+            .middleware_with(Metrics, MetricsParams::builder().build())
+            .middleware_with(LogEvent, params)
+            .handler(|event: LambdaEvent<Value>| async move { Ok::<_, Error>(event.payload) })?;
+        lambda_runtime::run(handler).await
     }
 
     pub async fn plain() -> Result<(), Error> {

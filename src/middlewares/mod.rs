@@ -4,6 +4,8 @@
 //! |------------|--------------|---------|---------------------|-------|
 //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
 //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
+//! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
+//! | [`observe::JsonLogger`](crate::observe::JsonLogger) (a `tracing` layer, not a middleware: [`observe::init`](crate::observe::init) sets it up) | JSON log lines with Powertools' keys, the context of `InjectLambdaContext` and `CorrelationId` on each | — | `Logger` | — |
 //! | [`CorrelationId`] | finds or generates a correlation id, records it on the span, echoes it in a header | — | `inject_lambda_context(correlation_id_path=...)` | — |
 //! | [`Validator`] | JSON Schema validation of the event and the response, schemas compiled once | `validation` | `@validator(inbound_schema=..., outbound_schema=...)` | `@middy/validator` |
 //! | [`HttpErrorHandler`] | turns errors into HTTP responses: 400, 404, 500 with the cause hidden and logged | — | event handler's `exception_handler` | `@middy/http-error-handler` |
@@ -97,6 +99,8 @@ mod timeout;
 mod validator;
 mod warmup;
 
+/// The metrics middleware lives with the logger in [`observe`](crate::observe).
+pub use crate::observe::{Metrics, MetricsParams};
 pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};
 pub use cors::{Cors, CorsParams};
 pub use http::{HttpRequest, HttpResponse};

@@ -30,7 +30,8 @@ pub const METRICS_FUNCTION_NAME_ENV: &str = "POWERTOOLS_METRICS_FUNCTION_NAME";
 /// Turns [`Metrics`](crate::observe::Metrics) output off when true: a boolean.
 pub const METRICS_DISABLED_ENV: &str = "POWERTOOLS_METRICS_DISABLED";
 
-pub(crate) const LEVELS: &str = "one of TRACE, DEBUG, INFO, WARN (or WARNING), ERROR, CRITICAL or FATAL (both as ERROR), in any case";
+pub(crate) const LEVELS: &str =
+    "one of TRACE, DEBUG, INFO, WARN (or WARNING), ERROR, CRITICAL or FATAL (both as ERROR), in any case";
 pub(crate) const RATE: &str = "a number from 0 to 1 (0.1 logs one invocation in ten at DEBUG)";
 pub(crate) const FORMATS: &str = "JSON or Text, in any case";
 

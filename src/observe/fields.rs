@@ -152,8 +152,14 @@ mod tests {
     #[test]
     fn values_as_json() {
         assert_eq!(json(FieldValue::Str("a \"b\"\n".into())), r#""a \"b\"\n""#);
-        assert_eq!(json(FieldValue::Str("back\\slash\ttab é".into())), r#""back\\slash\ttab é""#);
-        assert_eq!(json(FieldValue::Str("plain: text, é ✓".into())), r#""plain: text, é ✓""#);
+        assert_eq!(
+            json(FieldValue::Str("back\\slash\ttab é".into())),
+            r#""back\\slash\ttab é""#
+        );
+        assert_eq!(
+            json(FieldValue::Str("plain: text, é ✓".into())),
+            r#""plain: text, é ✓""#
+        );
         assert_eq!(json(FieldValue::Bool(true)), "true");
         assert_eq!(json(FieldValue::I64(-3)), "-3");
         assert_eq!(json(FieldValue::U64(u64::MAX)), "18446744073709551615");

@@ -268,7 +268,10 @@ where
         }
 
         let mut invocation = Invocation::default();
-        for span in extensions.iter().filter_map(|extensions| extensions.get::<SpanFields>()) {
+        for span in extensions
+            .iter()
+            .filter_map(|extensions| extensions.get::<SpanFields>())
+        {
             if span.kind != SpanKind::User {
                 invocation.take(span.kind, &span.fields);
             }
@@ -437,7 +440,10 @@ impl<'a> Line<'a> {
 fn write_location(out: &mut Vec<u8>, metadata: &tracing::Metadata<'_>) {
     let name = metadata.module_path().unwrap_or(metadata.target());
     // A module path needs no escaping; a target chosen by hand might.
-    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+    if name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    {
         out.push(b'"');
         out.extend_from_slice(name.as_bytes());
         if let Some(number) = metadata.line() {

@@ -264,9 +264,11 @@ where
         let Some(span) = cx.span(id) else { return };
         // An invocation span inside another (InjectLambdaContext's inside the
         // runtime's) keeps the decision made for the invocation.
-        let inherited = span
-            .parent()
-            .and_then(|parent| parent.scope().find_map(|span| span.extensions().get::<Sampled>().copied()));
+        let inherited = span.parent().and_then(|parent| {
+            parent
+                .scope()
+                .find_map(|span| span.extensions().get::<Sampled>().copied())
+        });
         let decision = inherited.unwrap_or_else(|| Sampled(roll(rate)));
         span.extensions_mut().replace(decision);
     }

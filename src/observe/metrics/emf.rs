@@ -128,8 +128,7 @@ impl MetricSet {
     fn taken_by(&self, name: &str) -> Option<&'static str> {
         if self.metrics.iter().any(|metric| metric.name == name) {
             Some("metric")
-        } else if self.dimensions.iter().any(|(key, _)| key == name) || (self.service.is_some() && name == "service")
-        {
+        } else if self.dimensions.iter().any(|(key, _)| key == name) || (self.service.is_some() && name == "service") {
             Some("dimension")
         } else if self.metadata.iter().any(|(key, _)| key == name) {
             Some("metadata entry")
@@ -204,7 +203,9 @@ impl MetricSet {
                     taken_by,
                 });
             }
-        } else if self.metrics.iter().any(|metric| metric.name == name) || self.metadata.iter().any(|(key, _)| key == name) {
+        } else if self.metrics.iter().any(|metric| metric.name == name)
+            || self.metadata.iter().any(|(key, _)| key == name)
+        {
             return Err(MetricsError::NameTaken {
                 what: "dimension",
                 name: name.to_owned(),
@@ -267,7 +268,12 @@ impl MetricSet {
                 .metrics
                 .iter()
                 .filter(|metric| metric.values.len() > start)
-                .map(|metric| (metric, &metric.values[start..metric.values.len().min(start + MAX_VALUES)]))
+                .map(|metric| {
+                    (
+                        metric,
+                        &metric.values[start..metric.values.len().min(start + MAX_VALUES)],
+                    )
+                })
                 .collect();
             for metrics in slices.chunks(MAX_METRICS) {
                 let document = Document {
@@ -473,7 +479,14 @@ mod tests {
         for good in [0.0, -0.0, 1.0, -1e100, 2f64.powi(360), 2f64.powi(-360)] {
             assert!(check_value("m", good).is_ok(), "{good}");
         }
-        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2f64.powi(361), 2f64.powi(-361), -f64::MAX] {
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2f64.powi(361),
+            2f64.powi(-361),
+            -f64::MAX,
+        ] {
             assert!(check_value("m", bad).is_err(), "{bad}");
         }
         assert!(namespace_ok("ServerlessAirline/Bookings #1: prod-eu_west.1"));
@@ -499,16 +512,31 @@ mod tests {
         for taken in ["environment", "service"] {
             assert!(matches!(
                 set.add_metric(taken, MetricUnit::Count, MetricResolution::Standard, 1.0),
-                Err(MetricsError::NameTaken { taken_by: "dimension", .. })
+                Err(MetricsError::NameTaken {
+                    taken_by: "dimension",
+                    ..
+                })
             ));
         }
-        assert!(matches!(set.add_dimension("Orders", "x"), Err(MetricsError::NameTaken { .. })));
-        assert!(matches!(set.add_metadata("Orders", json!(1)), Err(MetricsError::NameTaken { .. })));
-        assert!(matches!(set.add_metadata("_aws", json!(1)), Err(MetricsError::InvalidName { .. })));
+        assert!(matches!(
+            set.add_dimension("Orders", "x"),
+            Err(MetricsError::NameTaken { .. })
+        ));
+        assert!(matches!(
+            set.add_metadata("Orders", json!(1)),
+            Err(MetricsError::NameTaken { .. })
+        ));
+        assert!(matches!(
+            set.add_metadata("_aws", json!(1)),
+            Err(MetricsError::InvalidName { .. })
+        ));
         set.add_metadata("trace", json!(1)).unwrap();
         assert!(matches!(
             set.add_metric("trace", MetricUnit::Count, MetricResolution::Standard, 1.0),
-            Err(MetricsError::NameTaken { taken_by: "metadata entry", .. })
+            Err(MetricsError::NameTaken {
+                taken_by: "metadata entry",
+                ..
+            })
         ));
         let documents = set.documents("ns", 0);
         let document: Value = serde_json::from_str(&documents[0]).unwrap();
@@ -524,14 +552,20 @@ mod tests {
         }
         assert_eq!(
             set.add_dimension("one_more", "v"),
-            Err(MetricsError::TooManyDimensions { name: "one_more".into() })
+            Err(MetricsError::TooManyDimensions {
+                name: "one_more".into()
+            })
         );
         // Setting the service dimension itself takes the place kept for it.
         set.add_dimension("service", "other").unwrap();
         set.add_dimension("d0", "again").unwrap(); // a new value, not a new dimension
-        set.add_metric("M", MetricUnit::Count, MetricResolution::Standard, 1.0).unwrap();
+        set.add_metric("M", MetricUnit::Count, MetricResolution::Standard, 1.0)
+            .unwrap();
         let document: Value = serde_json::from_str(&set.documents("ns", 0)[0]).unwrap();
-        let keys = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0].as_array().unwrap().clone();
+        let keys = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(keys.len(), 30);
         assert_eq!(document["service"], "other");
         assert_eq!(document["d0"], "again");
@@ -541,8 +575,13 @@ mod tests {
     fn more_than_a_hundred_metrics_or_values_are_split() {
         let mut set = MetricSet::new(&[], None);
         for n in 0..250 {
-            set.add_metric(&format!("m{n}"), MetricUnit::Count, MetricResolution::Standard, n as f64)
-                .unwrap();
+            set.add_metric(
+                &format!("m{n}"),
+                MetricUnit::Count,
+                MetricResolution::Standard,
+                n as f64,
+            )
+            .unwrap();
         }
         for n in 0..150 {
             set.add_metric("m0", MetricUnit::Count, MetricResolution::Standard, n as f64)
@@ -555,7 +594,12 @@ mod tests {
             .collect();
         let sizes: Vec<usize> = documents
             .iter()
-            .map(|document| document["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len())
+            .map(|document| {
+                document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
             .collect();
         // m0 has 151 values: 100 in the first round, 51 in a second of its own.
         assert_eq!(sizes, [100, 100, 50, 1]);
@@ -564,7 +608,12 @@ mod tests {
         assert_eq!(documents[2]["m249"], json!([249.0]));
         let mut all: Vec<String> = documents
             .iter()
-            .flat_map(|document| document["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().clone())
+            .flat_map(|document| {
+                document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            })
             .map(|definition| definition["Name"].as_str().unwrap().to_owned())
             .collect();
         all.sort();

@@ -49,7 +49,9 @@ pub enum MetricsError {
         expected: &'static str,
     },
     /// A metric value CloudWatch refuses.
-    #[error("metric {name:?} has the value {value:?}; expected a finite number between -2^360 and 2^360 (0, or at least 2^-360 away from it)")]
+    #[error(
+        "metric {name:?} has the value {value:?}; expected a finite number between -2^360 and 2^360 (0, or at least 2^-360 away from it)"
+    )]
     InvalidValue {
         /// The metric.
         name: String,
@@ -97,7 +99,9 @@ pub enum MetricsError {
         taken_by: &'static str,
     },
     /// A 31st dimension: CloudWatch takes at most 30 per metric, `service` included.
-    #[error("dimension {name:?} would be the 31st; CloudWatch takes at most 30 per metric (the service dimension included)")]
+    #[error(
+        "dimension {name:?} would be the 31st; CloudWatch takes at most 30 per metric (the service dimension included)"
+    )]
     TooManyDimensions {
         /// The dimension refused.
         name: String,

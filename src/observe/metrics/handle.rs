@@ -66,7 +66,12 @@ impl InvocationMetrics {
         self.set.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn with(&self, what: &'static str, name: &str, f: impl FnOnce(&mut MetricSet) -> Result<(), MetricsError>) -> Result<(), MetricsError> {
+    fn with(
+        &self,
+        what: &'static str,
+        name: &str,
+        f: impl FnOnce(&mut MetricSet) -> Result<(), MetricsError>,
+    ) -> Result<(), MetricsError> {
         match self.lock().as_mut() {
             Some(set) => f(set),
             None => Err(MetricsError::Flushed {

@@ -272,18 +272,23 @@ fn disabled_from_env() -> Result<bool, BuildError> {
 impl MetricsParams {
     /// Everything CloudWatch would refuse in every invocation, refused once.
     fn validate(&self) -> Result<(), String> {
-        let namespace = self.namespace.as_deref().ok_or_else(|| {
-            format!("no namespace: set {METRICS_NAMESPACE_ENV}, or the namespace param")
-        })?;
+        let namespace = self
+            .namespace
+            .as_deref()
+            .ok_or_else(|| format!("no namespace: set {METRICS_NAMESPACE_ENV}, or the namespace param"))?;
         if !emf::namespace_ok(namespace) {
-            return Err(format!("the namespace {namespace:?} is not valid; expected {}", emf::NAMESPACE));
+            return Err(format!(
+                "the namespace {namespace:?} is not valid; expected {}",
+                emf::NAMESPACE
+            ));
         }
         let mut set = MetricSet::new(&[], self.service.as_deref());
         if let Some(service) = &self.service {
             emf::check_dimension_value("service", service).map_err(|error| error.to_string())?;
         }
         for (name, value) in &self.default_dimensions {
-            set.add_dimension(name, value).map_err(|error| format!("default dimension: {error}"))?;
+            set.add_dimension(name, value)
+                .map_err(|error| format!("default dimension: {error}"))?;
         }
         if let Some(function_name) = &self.function_name {
             emf::check_dimension_value("function_name", function_name).map_err(|error| error.to_string())?;
@@ -303,7 +308,9 @@ impl<E: Send, R: Send> Middleware<E, R> for Metrics {
         if let Err(error) = &params.disabled {
             return Err(error.clone());
         }
-        params.validate().map_err(|reason| BuildError::invalid_params("log_metrics", reason))
+        params
+            .validate()
+            .map_err(|reason| BuildError::invalid_params("log_metrics", reason))
     }
 
     async fn call<'n, I>(
