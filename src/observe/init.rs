@@ -1,5 +1,8 @@
 //! [`init`]: the subscriber a Lambda function wants, in one line.
 
+// The X-Ray layer is linked from these docs; without the `xray` feature it is not built.
+#![cfg_attr(not(feature = "xray"), allow(rustdoc::broken_intra_doc_links))]
+
 use std::io;
 
 use tracing::Subscriber;
