@@ -7,10 +7,10 @@ use std::marker::PhantomData;
 use lambda_runtime::LambdaEvent;
 
 use crate::chain::{Accept, Chain, FnHandler, Placeholder, Reshape, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap};
-use crate::layer::{ChainLayer, SameEvent, Taking, TowerLayer};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
+use crate::layer::{ChainLayer, SameEvent, Taking, TowerLayer};
 use crate::trace::choice::{Auto, TraceChoice, Traced, Untraced};
 use crate::trace::trace_middlewares_from_env;
 
@@ -124,10 +124,7 @@ impl DescribeStack for Identity {
 impl<M, Older: DescribeStack, P, T, K> DescribeStack for Stack<M, Older, P, T, K> {
     fn describe_stack(&self, list: &mut fmt::DebugList<'_, '_>) {
         self.older.describe_stack(list);
-        list.entry(&format_args!(
-            "{}",
-            crate::middleware::short_type_name(std::any::type_name::<M>())
-        ));
+        list.entry(&format_args!("{}", crate::middleware::layer_display_name::<M>()));
     }
 }
 
@@ -145,6 +142,18 @@ impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
         Stack::new(self.middleware, self.params, self.older)
     }
 }
+
+/// A [`Stack`] with the tower layer `L` hosted on top of `Older`, as
+/// [`HandlerBuilder::layer`] makes it (see [`TowerLayer`]).
+///
+/// ```
+/// use lambda_middleware::{HandlerBuilder, Handler, Hosting, Identity};
+/// use lambda_middleware::layer::SameEvent;
+/// use tower::layer::util::Identity as NoLayer;
+///
+/// let builder: HandlerBuilder<Hosting<NoLayer, SameEvent, u8, Identity>> = Handler::builder().layer(NoLayer::new());
+/// ```
+pub type Hosting<L, Ev, Resp, Older> = Stack<TowerLayer<L, Ev, Resp>, Older, (), Auto, Changes>;
 
 /// Builds the chain around an inner part: `Stack<B, Stack<A, Identity>>` around `H`
 /// is `Wrap<A, Wrap<B, H>>`.
@@ -338,7 +347,7 @@ impl<S> HandlerBuilder<S> {
     /// assert_eq!(timed_out.to_string(), "request timed out");
     /// # Ok(()) }
     /// ```
-    pub fn layer<L, Resp>(self, layer: L) -> HandlerBuilder<Stack<TowerLayer<L, SameEvent, Resp>, S, (), Auto, Changes>> {
+    pub fn layer<L, Resp>(self, layer: L) -> HandlerBuilder<Hosting<L, SameEvent, Resp, S>> {
         HandlerBuilder::new(Stack::new(TowerLayer::new(layer), (), self.stack))
     }
 
@@ -356,10 +365,7 @@ impl<S> HandlerBuilder<S> {
     /// let handler = Handler::builder().layer_taking::<String, _, _>(Identity::new()).handler(echo)?;
     /// # Ok(()) }
     /// ```
-    pub fn layer_taking<E, L, Resp>(
-        self,
-        layer: L,
-    ) -> HandlerBuilder<Stack<TowerLayer<L, Taking<E>, Resp>, S, (), Auto, Changes>> {
+    pub fn layer_taking<E, L, Resp>(self, layer: L) -> HandlerBuilder<Hosting<L, Taking<E>, Resp, S>> {
         HandlerBuilder::new(Stack::new(TowerLayer::new(layer), (), self.stack))
     }
 

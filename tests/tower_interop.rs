@@ -14,21 +14,14 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use axum::routing::get;
-use http_body_util::BodyExt;
-use lambda_http::{Body, Request, RequestExt};
 use lambda_middleware::layer::{LayerError, NextService};
-use lambda_middleware::middlewares::{
-    Cors, CorsParams, HttpErrorHandler, HttpErrorHandlerParams, SecurityHeaders, SecurityHeadersParams,
-};
-use lambda_middleware::{BuildError, Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded};
+use lambda_middleware::middlewares::{HttpErrorHandler, HttpErrorHandlerParams};
+use lambda_middleware::{Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
-use tracing_subscriber::layer::SubscriberExt;
 
 mod common;
-use common::capture::Capture;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -123,87 +116,7 @@ fn context(request_id: &str) -> Context {
     context
 }
 
-fn api_request(method: &str, path: &str, request_id: &str) -> Request {
-    let mut request = Request::new(Body::Empty).with_lambda_context(context(request_id));
-    *request.method_mut() = method.parse().unwrap();
-    *request.uri_mut() = format!("https://api.example.com{path}").parse().unwrap();
-    request
-}
-
-async fn body_text<B>(response: http::Response<B>) -> String
-where
-    B: http_body::Body,
-    B::Error: std::fmt::Debug,
-{
-    let bytes = response.into_body().collect().await.expect("a body").to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("UTF-8")
-}
-
-fn router() -> axum::Router {
-    axum::Router::new()
-        .route(
-            "/hello",
-            get(|request: axum::extract::Request| async move {
-                // The Lambda context travels in the request, as `lambda_http::run` puts it.
-                let id = request.lambda_context_ref().map_or("none", |ctx| ctx.request_id.as_str()).to_owned();
-                format!("hello from {id}")
-            }),
-        )
-        // Long enough for tower-http's compression, which leaves bodies under 32 bytes alone.
-        .route("/long", get(|| async { "a long answer; ".repeat(8) }))
-}
-
 // ---- a chain that ends in a service ----
-
-#[tokio::test]
-async fn an_axum_router_ends_a_chain_and_the_http_built_ins_work_on_its_responses() {
-    let log = Log::default();
-    let mut handler = Handler::builder()
-        .middleware(Step("outer", log.clone()))
-        .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
-        .middleware_with(
-            Cors,
-            CorsParams::builder().allow_origins(["https://app.example.com"]).build(),
-        )
-        .service(router())
-        .unwrap();
-    assert_eq!(format!("{handler:?}"), "Handler([Step, SecurityHeaders, Cors, Router])");
-
-    let mut request = api_request("GET", "/hello", "r-1");
-    request.headers_mut().insert("Origin", "https://app.example.com".parse().unwrap());
-    let response = handler.call(request).await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
-    assert_eq!(body_text(response).await, "hello from r-1");
-
-    // A preflight is answered by `Cors`: the router does not see it.
-    let mut preflight = api_request("OPTIONS", "/hello", "r-2");
-    preflight.headers_mut().insert("Origin", "https://app.example.com".parse().unwrap());
-    preflight.headers_mut().insert("Access-Control-Request-Method", "GET".parse().unwrap());
-    let response = handler.call(preflight).await.unwrap();
-    assert_eq!(response.status(), 204);
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(entries(&log), ["outer before", "outer after", "outer before", "outer after"]);
-}
-
-#[tokio::test]
-async fn an_axum_router_ends_a_chain_run_the_way_lambda_http_runs_it() {
-    let handler = Handler::builder()
-        .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
-        .service(router())
-        .unwrap();
-    let event = r#"{ "httpMethod": "GET", "path": "/hello", "headers": {},
-                     "requestContext": { "httpMethod": "GET", "identity": {} } }"#;
-    let response = lambda_middleware::local::LocalFunction::default()
-        .request_id("r-9")
-        .invoke_http(&handler, event)
-        .await
-        .unwrap();
-    assert_eq!(response["statusCode"], 200);
-    assert_eq!(response["body"], "hello from r-9");
-    assert_eq!(response["multiValueHeaders"]["x-content-type-options"][0], "nosniff");
-}
 
 #[tokio::test]
 async fn a_lambda_runtime_service_fn_ends_a_chain_with_a_clone_of_the_context() {
@@ -220,7 +133,10 @@ async fn a_lambda_runtime_service_fn_ends_a_chain_with_a_clone_of_the_context() 
     assert_eq!(direct, json!({ "got": 1, "request_id": "r-1" }));
     let through_tower = handler.call(LambdaEvent::new(json!(2), context("r-2"))).await.unwrap();
     assert_eq!(through_tower, json!({ "got": 2, "request_id": "r-2" }));
-    assert_eq!(entries(&log), ["step before", "step after", "step before", "step after"]);
+    assert_eq!(
+        entries(&log),
+        ["step before", "step after", "step before", "step after"]
+    );
 }
 
 /// A service that is not ready on the first poll, then is; counts its `poll_ready`s.
@@ -283,61 +199,6 @@ async fn a_service_error_reaches_the_middlewares_outside_and_lambda_under_its_na
 // ---- a chain as a layer ----
 
 #[tokio::test]
-async fn a_chain_layer_runs_between_tower_layers_in_the_order_they_are_stacked() {
-    let log = Log::default();
-    let chain = Handler::builder()
-        .middleware(Step("chain a", log.clone()))
-        .middleware(Step("chain b", log.clone()))
-        .into_layer()
-        .unwrap();
-    assert_eq!(format!("{chain:?}"), "ChainLayer([Step, Step, service])");
-    let service = ServiceBuilder::new()
-        .layer(LogLayer("tower outside", log.clone()))
-        .layer(chain)
-        .layer(LogLayer("tower inside", log.clone()))
-        .service(router());
-
-    let response = service.oneshot(api_request("GET", "/hello", "r-3")).await.unwrap();
-    assert_eq!(body_text(response).await, "hello from r-3");
-    assert_eq!(
-        entries(&log),
-        [
-            "tower outside before",
-            "chain a before",
-            "chain b before",
-            "tower inside before",
-            "tower inside after",
-            "chain b after",
-            "chain a after",
-            "tower outside after",
-        ]
-    );
-}
-
-#[tokio::test]
-async fn a_chain_layer_sits_inside_tower_http_layers_that_change_the_request_and_response_bodies() {
-    let chain = Handler::builder()
-        .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
-        .into_layer()
-        .unwrap();
-    let service = ServiceBuilder::new()
-        .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024))
-        .layer(chain)
-        .service(router());
-
-    let mut request = api_request("GET", "/long", "r-4");
-    request.headers_mut().insert("Accept-Encoding", "gzip".parse().unwrap());
-    let response = service.oneshot(request).await.unwrap();
-    assert_eq!(response.headers()["content-encoding"], "gzip");
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let compressed = response.into_body().collect().await.unwrap().to_bytes();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut text).unwrap();
-    assert_eq!(text, "a long answer; ".repeat(8));
-}
-
-#[tokio::test]
 async fn a_chain_layer_around_a_lambda_runtime_service() {
     let log = Log::default();
     let chain = Handler::builder()
@@ -346,22 +207,18 @@ async fn a_chain_layer_around_a_lambda_runtime_service() {
         .unwrap();
     let mut service = ServiceBuilder::new()
         .layer(chain)
-        .service(service_fn(|event: LambdaEvent<u64>| async move { Ok::<u64, Error>(event.payload + 1) }));
-    let response = service.ready().await.unwrap().call(LambdaEvent::new(41, Context::default())).await.unwrap();
+        .service(service_fn(|event: LambdaEvent<u64>| async move {
+            Ok::<u64, Error>(event.payload + 1)
+        }));
+    let response = service
+        .ready()
+        .await
+        .unwrap()
+        .call(LambdaEvent::new(41, Context::default()))
+        .await
+        .unwrap();
     assert_eq!(response, 42);
     assert_eq!(entries(&log), ["chain before", "chain after"]);
-}
-
-#[test]
-fn a_chain_layer_refuses_bad_params_before_any_service_exists() {
-    let error = Handler::builder()
-        .middleware_with(
-            Cors,
-            CorsParams::builder().allow_origins(["*"]).allow_credentials(true).build(),
-        )
-        .into_layer::<Request, http::Response<axum::body::Body>>()
-        .unwrap_err();
-    assert!(matches!(error, BuildError::InvalidParams { middleware: "cors", .. }), "{error}");
 }
 
 // ---- tower layers inside a chain ----
@@ -384,7 +241,7 @@ async fn tower_layers_inside_a_chain_run_where_they_were_added() {
             }
         })
         .unwrap();
-    assert_eq!(format!("{handler:?}"), "Handler([Step, TowerLayer, Step, handler])");
+    assert_eq!(format!("{handler:?}"), "Handler([Step, LogLayer, Step, handler])");
     assert_eq!(handler.invoke_with(1, &Context::default()).await.unwrap(), 2);
     assert_eq!(
         entries(&log),
@@ -398,36 +255,6 @@ async fn tower_layers_inside_a_chain_run_where_they_were_added() {
             "outer after"
         ]
     );
-}
-
-/// Long enough for tower-http's compression, which leaves bodies under 32 bytes alone.
-async fn hello(request: Request) -> Result<http::Response<Body>, Error> {
-    Ok(http::Response::new(format!("hello {}; ", request.uri().path()).repeat(4).into()))
-}
-
-#[tokio::test]
-async fn tower_http_layers_inside_a_chain_change_the_response_the_middlewares_outside_see() {
-    let handler = Handler::builder()
-        .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
-        .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .handler(hello)
-        .unwrap();
-
-    let mut request = api_request("GET", "/orders", "r-5");
-    request.headers_mut().insert("Accept-Encoding", "gzip".parse().unwrap());
-    let response = handler.invoke_with(request, &context("r-5")).await.unwrap();
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    assert_eq!(response.headers()["content-encoding"], "gzip");
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let compressed = response.into_body().collect().await.unwrap().to_bytes();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut text).unwrap();
-    assert_eq!(text, "hello /orders; ".repeat(4));
 }
 
 /// Counts the handler's futures made and dropped, and whether each finished.
@@ -449,7 +276,7 @@ impl Drop for DropGuard {
 /// A handler that sleeps `event` milliseconds, recording its lifecycle.
 fn sleeper(
     lifecycle: Lifecycle,
-) -> impl Fn(LambdaEvent<u64>) -> Pin<Box<dyn Future<Output = Result<u64, Error>> + Send>> + Clone + Send + Sync {
+) -> impl Fn(LambdaEvent<u64>) -> BoxFuture<'static, Result<u64, Error>> + Clone + Send + Sync {
     move |event: LambdaEvent<u64>| {
         let lifecycle = lifecycle.clone();
         Box::pin(async move {
@@ -462,51 +289,6 @@ fn sleeper(
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_tower_http_timeout_cancels_the_rest_of_the_chain_and_its_408_is_an_early_answer() {
-    let lifecycle = Lifecycle::default();
-    let sleeping = {
-        let lifecycle = lifecycle.clone();
-        move |request: Request| {
-            let lifecycle = lifecycle.clone();
-            async move {
-                let millis: u64 = request.uri().path().trim_start_matches('/').parse().unwrap();
-                lifecycle.started.fetch_add(1, Ordering::SeqCst);
-                let _guard = DropGuard(lifecycle.clone());
-                tokio::time::sleep(Duration::from_millis(millis)).await;
-                lifecycle.finished.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, Error>(http::Response::new(Body::from("done")))
-            }
-        }
-    };
-    let handler = Handler::builder()
-        .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_millis(100),
-        ))
-        .traced()
-        .handler(sleeping)
-        .unwrap();
-    let capture = Capture::default();
-    let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
-
-    let quick = handler.invoke_with(api_request("GET", "/1", "r-6"), &context("r-6")).await.unwrap();
-    assert_eq!(quick.status(), 200);
-    let slow = handler.invoke_with(api_request("GET", "/5000", "r-7"), &context("r-7")).await.unwrap();
-    assert_eq!(slow.status(), 408);
-    assert_eq!(slow.headers()["x-content-type-options"], "nosniff");
-    // The slow handler was cancelled: started, dropped, never finished.
-    assert_eq!(lifecycle.started.load(Ordering::SeqCst), 2);
-    assert_eq!(lifecycle.finished.load(Ordering::SeqCst), 1);
-    assert_eq!(lifecycle.dropped.load(Ordering::SeqCst), 2);
-    // The layer's `## TimeoutLayer` span says which answer was the layer's own.
-    let spans = capture.middleware_spans();
-    let early: Vec<Option<&str>> = spans.iter().map(|span| span.field("early_response")).collect();
-    assert_eq!(spans[0].display_name(), "## TimeoutLayer");
-    assert_eq!(early, [None, Some("true")]);
-}
-
 #[tokio::test]
 async fn towers_own_timeout_fails_the_invocation_with_its_error() {
     let lifecycle = Lifecycle::default();
@@ -514,35 +296,14 @@ async fn towers_own_timeout_fails_the_invocation_with_its_error() {
         .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(50)))
         .handler(sleeper(lifecycle.clone()))
         .unwrap();
-    let error = handler.call(LambdaEvent::new(5_000, Context::default())).await.unwrap_err();
+    let error = handler
+        .call(LambdaEvent::new(5_000, Context::default()))
+        .await
+        .unwrap_err();
     assert_eq!(error.to_string(), "request timed out");
     assert_eq!(error.error_type(), "Elapsed");
     assert_eq!(lifecycle.dropped.load(Ordering::SeqCst), 1);
     assert_eq!(lifecycle.finished.load(Ordering::SeqCst), 0);
-}
-
-#[tokio::test]
-async fn a_layer_that_takes_another_request_type_is_added_with_layer_taking() {
-    async fn limited(request: http::Request<tower_http::body::Limited<Body>>) -> Result<http::Response<Body>, Error> {
-        let body = request.into_body().collect().await?.to_bytes();
-        Ok(http::Response::new(Body::from(format!("{} bytes", body.len()))))
-    }
-
-    let handler = Handler::builder()
-        .layer_taking::<Request, _, _>(tower_http::limit::RequestBodyLimitLayer::new(8))
-        .service(tower::service_fn(limited))
-        .unwrap();
-    let mut small = api_request("POST", "/upload", "r-8");
-    *small.body_mut() = Body::from("1234");
-    let response = handler.invoke_with(small, &context("r-8")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(body_text(response).await, "4 bytes");
-
-    let mut large = api_request("POST", "/upload", "r-9");
-    *large.body_mut() = Body::from("123456789012");
-    large.headers_mut().insert("Content-Length", "12".parse().unwrap());
-    let response = handler.invoke_with(large, &context("r-9")).await.unwrap();
-    assert_eq!(response.status(), 413);
 }
 
 /// Hand-written layers that do what a layer may but should not, or must not.
@@ -576,7 +337,11 @@ impl<'s> Layer<NextService<'s, u64, u64>> for MisbehavingLayer {
     }
 }
 
-struct Misbehaving<'s>(Misbehave, NextService<'s, u64, u64>, Arc<Mutex<Option<BoxFuture<'s, ()>>>>);
+struct Misbehaving<'s>(
+    Misbehave,
+    NextService<'s, u64, u64>,
+    Arc<Mutex<Option<BoxFuture<'s, ()>>>>,
+);
 
 impl<'s> Service<u64> for Misbehaving<'s> {
     type Response = u64;
@@ -598,7 +363,9 @@ impl<'s> Service<u64> for Misbehaving<'s> {
             }),
             Misbehave::Abandon => Box::pin(async move {
                 let mut rest = Box::pin(inner.call(n));
-                let poll = rest.as_mut().poll(&mut TaskContext::from_waker(std::task::Waker::noop()));
+                let poll = rest
+                    .as_mut()
+                    .poll(&mut TaskContext::from_waker(std::task::Waker::noop()));
                 assert!(poll.is_pending(), "the handler sleeps");
                 drop(rest);
                 Ok(99)
@@ -715,7 +482,10 @@ async fn a_panic_in_a_layer_unwinds_through_the_chain_and_the_next_invocation_wo
         // The same handler serves the next invocation (it panics again, the same way).
         let again = tokio::spawn(async move { handler.invoke_with(2, &Context::default()).await }).await;
         assert!(again.unwrap_err().is_panic());
-        assert_eq!(lifecycle.dropped.load(Ordering::SeqCst), lifecycle.started.load(Ordering::SeqCst));
+        assert_eq!(
+            lifecycle.dropped.load(Ordering::SeqCst),
+            lifecycle.started.load(Ordering::SeqCst)
+        );
     }
     // A panic in the handler under a layer: the same.
     let handler = Handler::builder()
@@ -748,12 +518,309 @@ async fn a_hosted_layer_can_be_traced_like_any_middleware() {
 
 #[tokio::test]
 async fn http_errors_from_a_service_end_are_turned_into_responses_by_the_error_handler() {
-    let failing = tower::service_fn(|_: Value| async { Err::<Value, Error>(lambda_middleware::middlewares::NotFound::new("no such order").into()) });
+    let failing = tower::service_fn(|_: Value| async {
+        Err::<Value, Error>(lambda_middleware::middlewares::NotFound::new("no such order").into())
+    });
     let handler = Handler::builder()
         .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
         .service(failing)
         .unwrap();
-    let response = handler.invoke_with(json!({ "httpMethod": "GET" }), &Context::default()).await.unwrap();
+    let response = handler
+        .invoke_with(json!({ "httpMethod": "GET" }), &Context::default())
+        .await
+        .unwrap();
     assert_eq!(response["statusCode"], 404);
     assert_eq!(response["body"], r#"{"message":"no such order"}"#);
+}
+
+/// The shapes with HTTP types: an axum `Router`, tower-http's layers, `lambda_http`.
+#[cfg(feature = "http")]
+mod http_types {
+    use super::*;
+
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use lambda_http::{Body, Request, RequestExt};
+    use lambda_middleware::BuildError;
+    use lambda_middleware::middlewares::{Cors, CorsParams, SecurityHeaders, SecurityHeadersParams};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use crate::common::capture::Capture;
+
+    fn api_request(method: &str, path: &str, request_id: &str) -> Request {
+        let mut request = Request::new(Body::Empty).with_lambda_context(context(request_id));
+        *request.method_mut() = method.parse().unwrap();
+        *request.uri_mut() = format!("https://api.example.com{path}").parse().unwrap();
+        request
+    }
+
+    async fn body_text<B>(response: http::Response<B>) -> String
+    where
+        B: http_body::Body,
+        B::Error: std::fmt::Debug,
+    {
+        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("UTF-8")
+    }
+
+    fn router() -> axum::Router {
+        axum::Router::new()
+            .route(
+                "/hello",
+                get(|request: axum::extract::Request| async move {
+                    // The Lambda context travels in the request, as `lambda_http::run` puts it.
+                    let id = request
+                        .lambda_context_ref()
+                        .map_or("none", |ctx| ctx.request_id.as_str())
+                        .to_owned();
+                    format!("hello from {id}")
+                }),
+            )
+            // Long enough for tower-http's compression, which leaves bodies under 32 bytes alone.
+            .route("/long", get(|| async { "a long answer; ".repeat(8) }))
+    }
+
+    #[tokio::test]
+    async fn an_axum_router_ends_a_chain_and_the_http_built_ins_work_on_its_responses() {
+        let log = Log::default();
+        let mut handler = Handler::builder()
+            .middleware(Step("outer", log.clone()))
+            .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
+            .middleware_with(
+                Cors,
+                CorsParams::builder().allow_origins(["https://app.example.com"]).build(),
+            )
+            .service(router())
+            .unwrap();
+        assert_eq!(format!("{handler:?}"), "Handler([Step, SecurityHeaders, Cors, Router])");
+
+        let mut request = api_request("GET", "/hello", "r-1");
+        request
+            .headers_mut()
+            .insert("Origin", "https://app.example.com".parse().unwrap());
+        let response = handler.call(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            "https://app.example.com"
+        );
+        assert_eq!(body_text(response).await, "hello from r-1");
+
+        // A preflight is answered by `Cors`: the router does not see it.
+        let mut preflight = api_request("OPTIONS", "/hello", "r-2");
+        preflight
+            .headers_mut()
+            .insert("Origin", "https://app.example.com".parse().unwrap());
+        preflight
+            .headers_mut()
+            .insert("Access-Control-Request-Method", "GET".parse().unwrap());
+        let response = handler.call(preflight).await.unwrap();
+        assert_eq!(response.status(), 204);
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(
+            entries(&log),
+            ["outer before", "outer after", "outer before", "outer after"]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_axum_router_ends_a_chain_run_the_way_lambda_http_runs_it() {
+        let handler = Handler::builder()
+            .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
+            .service(router())
+            .unwrap();
+        let event = r#"{ "httpMethod": "GET", "path": "/hello", "headers": {},
+                         "requestContext": { "httpMethod": "GET", "identity": {} } }"#;
+        let response = lambda_middleware::local::LocalFunction::default()
+            .request_id("r-9")
+            .invoke_http(&handler, event)
+            .await
+            .unwrap();
+        assert_eq!(response["statusCode"], 200);
+        assert_eq!(response["body"], "hello from r-9");
+        assert_eq!(response["multiValueHeaders"]["x-content-type-options"][0], "nosniff");
+    }
+
+    #[tokio::test]
+    async fn a_chain_layer_runs_between_tower_layers_in_the_order_they_are_stacked() {
+        let log = Log::default();
+        let chain = Handler::builder()
+            .middleware(Step("chain a", log.clone()))
+            .middleware(Step("chain b", log.clone()))
+            .into_layer()
+            .unwrap();
+        assert_eq!(format!("{chain:?}"), "ChainLayer([Step, Step, service])");
+        let service = ServiceBuilder::new()
+            .layer(LogLayer("tower outside", log.clone()))
+            .layer(chain)
+            .layer(LogLayer("tower inside", log.clone()))
+            .service(router());
+
+        let response = service.oneshot(api_request("GET", "/hello", "r-3")).await.unwrap();
+        assert_eq!(body_text(response).await, "hello from r-3");
+        assert_eq!(
+            entries(&log),
+            [
+                "tower outside before",
+                "chain a before",
+                "chain b before",
+                "tower inside before",
+                "tower inside after",
+                "chain b after",
+                "chain a after",
+                "tower outside after",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_chain_layer_sits_inside_tower_http_layers_that_change_the_request_and_response_bodies() {
+        let chain = Handler::builder()
+            .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
+            .into_layer()
+            .unwrap();
+        let service = ServiceBuilder::new()
+            .layer(tower_http::compression::CompressionLayer::new())
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(1024))
+            .layer(chain)
+            .service(router());
+
+        let mut request = api_request("GET", "/long", "r-4");
+        request.headers_mut().insert("Accept-Encoding", "gzip".parse().unwrap());
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let compressed = response.into_body().collect().await.unwrap().to_bytes();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut text).unwrap();
+        assert_eq!(text, "a long answer; ".repeat(8));
+    }
+
+    #[test]
+    fn a_chain_layer_refuses_bad_params_before_any_service_exists() {
+        let error = Handler::builder()
+            .middleware_with(
+                Cors,
+                CorsParams::builder()
+                    .allow_origins(["*"])
+                    .allow_credentials(true)
+                    .build(),
+            )
+            .into_layer::<Request, http::Response<axum::body::Body>>()
+            .unwrap_err();
+        assert!(
+            matches!(error, BuildError::InvalidParams { middleware: "cors", .. }),
+            "{error}"
+        );
+    }
+
+    /// Long enough for tower-http's compression, which leaves bodies under 32 bytes alone.
+    async fn hello(request: Request) -> Result<http::Response<Body>, Error> {
+        Ok(http::Response::new(
+            format!("hello {}; ", request.uri().path()).repeat(4).into(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn tower_http_layers_inside_a_chain_change_the_response_the_middlewares_outside_see() {
+        let handler = Handler::builder()
+            .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
+            .layer(tower_http::compression::CompressionLayer::new())
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            ))
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .handler(hello)
+            .unwrap();
+
+        let mut request = api_request("GET", "/orders", "r-5");
+        request.headers_mut().insert("Accept-Encoding", "gzip".parse().unwrap());
+        let response = handler.invoke_with(request, &context("r-5")).await.unwrap();
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let compressed = response.into_body().collect().await.unwrap().to_bytes();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut text).unwrap();
+        assert_eq!(text, "hello /orders; ".repeat(4));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_tower_http_timeout_cancels_the_rest_of_the_chain_and_its_408_is_an_early_answer() {
+        let lifecycle = Lifecycle::default();
+        let sleeping = {
+            let lifecycle = lifecycle.clone();
+            move |request: Request| {
+                let lifecycle = lifecycle.clone();
+                async move {
+                    let millis: u64 = request.uri().path().trim_start_matches('/').parse().unwrap();
+                    lifecycle.started.fetch_add(1, Ordering::SeqCst);
+                    let _guard = DropGuard(lifecycle.clone());
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    lifecycle.finished.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, Error>(http::Response::new(Body::from("done")))
+                }
+            }
+        };
+        let handler = Handler::builder()
+            .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(100),
+            ))
+            .traced()
+            .handler(sleeping)
+            .unwrap();
+        let capture = Capture::default();
+        let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+
+        let quick = handler
+            .invoke_with(api_request("GET", "/1", "r-6"), &context("r-6"))
+            .await
+            .unwrap();
+        assert_eq!(quick.status(), 200);
+        let slow = handler
+            .invoke_with(api_request("GET", "/5000", "r-7"), &context("r-7"))
+            .await
+            .unwrap();
+        assert_eq!(slow.status(), 408);
+        assert_eq!(slow.headers()["x-content-type-options"], "nosniff");
+        // The slow handler was cancelled: started, dropped, never finished.
+        assert_eq!(lifecycle.started.load(Ordering::SeqCst), 2);
+        assert_eq!(lifecycle.finished.load(Ordering::SeqCst), 1);
+        assert_eq!(lifecycle.dropped.load(Ordering::SeqCst), 2);
+        // The layer's `## TimeoutLayer` span says which answer was the layer's own.
+        let spans = capture.middleware_spans();
+        let early: Vec<Option<&str>> = spans.iter().map(|span| span.field("early_response")).collect();
+        assert_eq!(spans[0].display_name(), "## TimeoutLayer");
+        assert_eq!(early, [None, Some("true")]);
+    }
+
+    #[tokio::test]
+    async fn a_layer_that_takes_another_request_type_is_added_with_layer_taking() {
+        async fn limited(
+            request: http::Request<tower_http::body::Limited<Body>>,
+        ) -> Result<http::Response<Body>, Error> {
+            let body = request.into_body().collect().await?.to_bytes();
+            Ok(http::Response::new(Body::from(format!("{} bytes", body.len()))))
+        }
+
+        let handler = Handler::builder()
+            .layer_taking::<Request, _, _>(tower_http::limit::RequestBodyLimitLayer::new(8))
+            .service(tower::service_fn(limited))
+            .unwrap();
+        let mut small = api_request("POST", "/upload", "r-8");
+        *small.body_mut() = Body::from("1234");
+        let response = handler.invoke_with(small, &context("r-8")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(body_text(response).await, "4 bytes");
+
+        let mut large = api_request("POST", "/upload", "r-9");
+        *large.body_mut() = Body::from("123456789012");
+        large.headers_mut().insert("Content-Length", "12".parse().unwrap());
+        let response = handler.invoke_with(large, &context("r-9")).await.unwrap();
+        assert_eq!(response.status(), 413);
+    }
 }

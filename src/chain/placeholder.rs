@@ -59,12 +59,7 @@ where
         Ok(())
     }
 
-    fn run_chain<G: EnvTrace>(
-        &self,
-        _: E,
-        _: &Context,
-        _: Token,
-    ) -> impl Future<Output = Result<R, Error>> + Send {
+    fn run_chain<G: EnvTrace>(&self, _: E, _: &Context, _: Token) -> impl Future<Output = Result<R, Error>> + Send {
         // Never reached: a placeholder is checked and dropped, never put in a `Handler`.
         std::future::ready(Err(Error::from("a placeholder chain end cannot run")))
     }

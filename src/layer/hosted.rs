@@ -54,39 +54,72 @@ use crate::transform::Transform;
 ///   goes outwards as an early response (`Proceeded::is_early`, `early_response` on the
 ///   span), as if the layer had called `next.respond_early`.
 ///
+/// **What it cannot host.** The rest of the chain borrows the invocation, so the layer's
+/// service must not require its inner service's future to be `'static`: a layer that
+/// boxes that future as `BoxFuture<'static, _>`, or spawns its inner service onto a task
+/// of its own (tower's `Buffer`), does not compile here — rustc says "implementation of
+/// `Service` is not general enough … `NextService<'s, ..>`". tower-http's and tower's own
+/// layers name their futures and fit. Put such a layer *around* the chain instead
+/// ([`ChainLayer`](crate::layer::ChainLayer) in a `ServiceBuilder`, where the inner
+/// futures are `'static`), or write it for the chain: implement
+/// `Layer<NextService<'s, E, R>>` and box with `'s`, as below.
+///
 /// **What it costs.** Per invocation: the layer's `layer(..)` (most tower-http layers
 /// clone a few words of configuration), `poll_ready` and `call` on its service, one
-/// uncontended lock per poll of the rest of the chain, and the layer's own work. No
-/// allocation of the adapter's own (`benches/instructions.sh`, `tower-layer` variants,
-/// measures it against the same layer in a plain tower stack).
+/// uncontended lock per poll of the rest of the chain, and the layer's own work. The
+/// adapter itself allocates nothing (`tests/zero_cost.rs`); `benches/instructions.sh`
+/// measures it against the same layer in a plain tower stack.
+///
+/// # Example
+///
+/// A hand-written tower layer with a boxed future, written for a chain:
 ///
 /// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{Context as TaskContext, Poll};
+/// use lambda_middleware::layer::NextService;
 /// use lambda_middleware::{Context, Error, Handler};
-/// use tower::layer::layer_fn;
-/// use tower::Service;
+/// use tower::{Layer, Service};
 ///
-/// /// A hand-written tower layer: doubles what the service inside answers.
+/// type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+///
+/// /// Doubles what the rest of the chain answers.
 /// #[derive(Clone)]
-/// struct Doubler<S>(S);
+/// struct DoublerLayer;
 ///
-/// impl<S: Service<u64, Response = u64>> Service<u64> for Doubler<S>
-/// where
-///     S::Future: Send + 'static,
-/// {
+/// struct Doubler<'s>(NextService<'s, u64, u64>);
+///
+/// impl<'s> Layer<NextService<'s, u64, u64>> for DoublerLayer {
+///     type Service = Doubler<'s>;
+///
+///     fn layer(&self, rest: NextService<'s, u64, u64>) -> Doubler<'s> {
+///         Doubler(rest)
+///     }
+/// }
+///
+/// impl<'s> Service<u64> for Doubler<'s> {
 ///     type Response = u64;
-///     type Error = S::Error;
-///     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, S::Error>> + Send>>;
+///     type Error = Error;
+///     type Future = BoxFuture<'s, Result<u64, Error>>; // `'s`, not `'static`
 ///
-///     fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+///     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
 ///         self.0.poll_ready(cx)
 ///     }
 ///
 ///     fn call(&mut self, n: u64) -> Self::Future {
-///         let inner = self.0.call(n);
-///         Box::pin(async move { Ok(inner.await? * 2) })
+///         let rest = self.0.call(n);
+///         Box::pin(async move { Ok(rest.await? * 2) })
 ///     }
 /// }
-/// # let _ = Doubler::<()>;
+///
+/// async fn add_one(n: u64, _: &Context) -> Result<u64, Error> { Ok(n + 1) }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let handler = Handler::builder().layer(DoublerLayer).handler(add_one)?;
+/// assert_eq!(handler.invoke_with(20, &Context::default()).await?, 42);
+/// assert_eq!(format!("{handler:?}"), "Handler([DoublerLayer, handler])");
+/// # Ok(()) }
 /// ```
 pub struct TowerLayer<L, Ev = SameEvent, Resp = ()> {
     layer: L,
@@ -213,7 +246,9 @@ where
         let slot = pin!(Slot::new(next, Next::run, self.name()));
         let slot = slot.into_ref();
         let outcome = {
-            let rest = NextService { slot: slot as Pin<&(dyn RunRest<E, R> + Sync)> };
+            let rest = NextService {
+                slot: slot as Pin<&(dyn RunRest<E, R> + Sync)>,
+            };
             self.layer.layer(rest).oneshot(event).await
             // The layer's service and future are dropped here, and with them every
             // `NextService` the layer kept: the slot below is the adapter's alone.

@@ -645,6 +645,7 @@ mod tests {
     #[cfg(feature = "apigw")]
     #[test]
     fn typed_headers_skip_non_utf8_and_invalid_names() {
+        use super::BuildHttpResponse;
         use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
         use aws_lambda_events::http::HeaderValue;
 
