@@ -117,6 +117,8 @@ pub trait HttpRequest {
 ///   `headers`, `body`);
 /// - `http::Response<B>` for any body `B`: `lambda_http`'s responses, an axum `Router`'s,
 ///   streaming responses, and bodies wrapped by tower-http's layers;
+/// - `lambda_runtime::StreamResponse<S>`, a streaming response: its metadata prelude's
+///   status and headers;
 /// - with the `apigw` feature, aws_lambda_events' `ApiGatewayProxyResponse` and
 ///   `ApiGatewayV2httpResponse`.
 ///
@@ -550,6 +552,30 @@ mod http_types {
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response
         }
+    }
+}
+
+/// A streaming response of `lambda_runtime`: its status and headers are those of its
+/// metadata prelude, which Lambda sends before the first byte of the body, so the
+/// middlewares around a streaming handler set them as for any response.
+impl<S> HttpResponse for lambda_runtime::StreamResponse<S> {
+    fn status(&self) -> Option<u16> {
+        Some(self.metadata_prelude.status_code.as_u16())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.metadata_prelude.headers.get(name)?.to_str().ok()
+    }
+
+    fn set_header(&mut self, name: &str, value: &str) -> bool {
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) else {
+            return false;
+        };
+        self.metadata_prelude.headers.insert(name, value);
+        true
     }
 }
 
