@@ -35,7 +35,9 @@ async fn get_order(Path(id): Path<u32>, request: axum::extract::Request) -> Resu
     // The Lambda context is in the request, where `lambda_http::run` put it.
     let has_context = request.lambda_context_ref().is_some();
     match id {
-        42 => Ok(Json(json!({ "id": id, "item": "mug", "quantity": 2, "has_context": has_context }))),
+        42 => Ok(Json(
+            json!({ "id": id, "item": "mug", "quantity": 2, "has_context": has_context }),
+        )),
         _ => Err(StatusCode::NOT_FOUND),
     }
 }
@@ -51,12 +53,16 @@ async fn main() -> Result<(), Error> {
         .layer(CompressionLayer::new())
         .middleware_with(
             CorrelationId,
-            CorrelationIdParams::builder().response_header("x-correlation-id").build(),
+            CorrelationIdParams::builder()
+                .response_header("x-correlation-id")
+                .build(),
         )
         .middleware_with(SecurityHeaders, SecurityHeadersParams::builder().build())
         .middleware_with(
             Cors,
-            CorsParams::builder().allow_origins(["https://shop.example.com"]).build(),
+            CorsParams::builder()
+                .allow_origins(["https://shop.example.com"])
+                .build(),
         )
         .service(app())?;
 

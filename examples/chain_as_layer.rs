@@ -48,7 +48,10 @@ async fn main() -> Result<(), Error> {
             HeaderValue::from_static("orders-api"),
         ))
         .layer(chain)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(5)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(5),
+        ))
         .service(app());
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
