@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use lambda_middleware::middlewares::{
-    ApiGatewayBody, Envelope, HttpErrorHandler, HttpErrorHandlerParams, HttpRequest, HttpResponse, JsonResponse,
+    ApiGatewayBody, BuildHttpResponse, Envelope, HttpErrorHandler, HttpErrorHandlerParams, HttpRequest, JsonResponse,
     JsonResponseParams,
 };
 use lambda_middleware::{Context, Error, Handler, Invoke, Next, Proceeded, Transform, With};
@@ -42,7 +42,7 @@ struct BearerAuthParams {
 impl<E, R> Transform<With<Claims, E>, R> for BearerAuth
 where
     E: HttpRequest + Send,
-    R: HttpResponse + Send,
+    R: BuildHttpResponse + Send,
 {
     type Event = E;
     type Response = R;

@@ -4,10 +4,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::chain::{Accept, Chain, FnHandler, Reshape, Wrap};
+use lambda_runtime::LambdaEvent;
+
+use crate::chain::{Accept, Chain, FnHandler, Placeholder, Reshape, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
+use crate::layer::{ChainLayer, SameEvent, Taking, TowerLayer};
 use crate::trace::choice::{Auto, TraceChoice, Traced, Untraced};
 use crate::trace::trace_middlewares_from_env;
 
@@ -103,6 +106,28 @@ pub struct Same;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Changes;
 
+impl<M: Clone, Older: Clone, P: Clone, T, K> Clone for Stack<M, Older, P, T, K> {
+    fn clone(&self) -> Self {
+        Stack::new(self.middleware.clone(), self.params.clone(), self.older.clone())
+    }
+}
+
+/// Lists a stack's middlewares in the order they will run, oldest (outermost) first.
+pub(crate) trait DescribeStack {
+    fn describe_stack(&self, list: &mut fmt::DebugList<'_, '_>);
+}
+
+impl DescribeStack for Identity {
+    fn describe_stack(&self, _: &mut fmt::DebugList<'_, '_>) {}
+}
+
+impl<M, Older: DescribeStack, P, T, K> DescribeStack for Stack<M, Older, P, T, K> {
+    fn describe_stack(&self, list: &mut fmt::DebugList<'_, '_>) {
+        self.older.describe_stack(list);
+        list.entry(&format_args!("{}", crate::middleware::layer_display_name::<M>()));
+    }
+}
+
 impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
     fn new(middleware: M, params: P, older: Older) -> Self {
         Stack {
@@ -117,6 +142,18 @@ impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
         Stack::new(self.middleware, self.params, self.older)
     }
 }
+
+/// A [`Stack`] with the tower layer `L` hosted on top of `Older`, as
+/// [`HandlerBuilder::layer`] makes it (see [`TowerLayer`]).
+///
+/// ```
+/// use lambda_middleware::{HandlerBuilder, Handler, Hosting, Identity};
+/// use lambda_middleware::layer::SameEvent;
+/// use tower::layer::util::Identity as NoLayer;
+///
+/// let builder: HandlerBuilder<Hosting<NoLayer, SameEvent, u8, Identity>> = Handler::builder().layer(NoLayer::new());
+/// ```
+pub type Hosting<L, Ev, Resp, Older> = Stack<TowerLayer<L, Ev, Resp>, Older, (), Auto, Changes>;
 
 /// Builds the chain around an inner part: `Stack<B, Stack<A, Identity>>` around `H`
 /// is `Wrap<A, Wrap<B, H>>`.
@@ -283,6 +320,55 @@ impl<S> HandlerBuilder<S> {
         HandlerBuilder::new(Stack::new(transform, params, self.stack))
     }
 
+    /// Adds a tower `Layer` as one layer of the chain ([`TowerLayer`]): tower-http's
+    /// `TraceLayer`, `CompressionLayer`, `TimeoutLayer`, `SetResponseHeaderLayer`,
+    /// `CorsLayer`, or one of your own, taking the same event type as it hands inwards.
+    ///
+    /// It runs where a middleware added here would. The layers added after it take its
+    /// service's request type, and the ones added before it see its service's response
+    /// type (tower-http's layers wrap the response body); see [`TowerLayer`] for what it
+    /// keeps of the chain's guarantees and what it costs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lambda_middleware::{Context, Error, Handler};
+    ///
+    /// async fn slow(event: u64, _: &Context) -> Result<u64, Error> {
+    ///     tokio::time::sleep(Duration::from_millis(if event == 0 { 500 } else { 0 })).await;
+    ///     Ok(event)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(50)))
+    ///     .handler(slow)?;
+    /// assert_eq!(handler.invoke_with(7, &Context::default()).await?, 7);
+    /// let timed_out = handler.invoke_with(0, &Context::default()).await.unwrap_err();
+    /// assert_eq!(timed_out.to_string(), "request timed out");
+    /// # Ok(()) }
+    /// ```
+    pub fn layer<L, Resp>(self, layer: L) -> HandlerBuilder<Hosting<L, SameEvent, Resp, S>> {
+        HandlerBuilder::new(Stack::new(TowerLayer::new(layer), (), self.stack))
+    }
+
+    /// Adds a tower `Layer` that takes another event type (`E`) than the one it hands
+    /// inwards, such as tower-http's `RequestBodyLimitLayer` (`Request<B>` outside,
+    /// `Request<Limited<B>>` inside). Otherwise as [`layer`](Self::layer).
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use tower::layer::util::Identity;
+    ///
+    /// async fn echo(event: String, _: &Context) -> Result<String, Error> { Ok(event) }
+    ///
+    /// # fn main() -> Result<(), lambda_middleware::BuildError> {
+    /// let handler = Handler::builder().layer_taking::<String, _, _>(Identity::new()).handler(echo)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn layer_taking<E, L, Resp>(self, layer: L) -> HandlerBuilder<Hosting<L, Taking<E>, Resp, S>> {
+        HandlerBuilder::new(Stack::new(TowerLayer::new(layer), (), self.stack))
+    }
+
     /// Ends the chain with the handler function and builds the [`Handler`].
     ///
     /// The handler is an `async fn(LambdaEvent<E>) -> Result<R, Error>` (or such a
@@ -319,8 +405,207 @@ impl<S> HandlerBuilder<S> {
         S: Assemble<FnHandler<F, Sig>>,
         S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
     {
+        self.end(FnHandler::new(handler))
+    }
+
+    /// Ends the chain with a `tower::Service` that takes the chain's event as it is,
+    /// and builds the [`Handler`]: an axum `Router` (or any `tower::Service<Request>`)
+    /// under `lambda_http`, a `tower::service_fn`, a service with tower layers of its
+    /// own around it.
+    ///
+    /// The service is cloned for each invocation, made ready (`poll_ready`) and called
+    /// once; see [`ServiceEnd`] for what that costs and requires. Its error becomes the
+    /// chain's error. For a service in lambda_runtime's convention, which takes a
+    /// `LambdaEvent<E>`, use [`lambda_service`](Self::lambda_service).
+    ///
+    /// The event type is the service's request type. A service that takes several
+    /// (an axum `Router` takes `http::Request<B>` for any body `B`) gets it from where
+    /// the handler is used — `lambda_http::run(handler)` makes it `lambda_http::Request`
+    /// — or from a middleware that takes one type only; where nothing says, name it:
+    /// `.service::<_, lambda_http::Request>(router)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`handler`](Self::handler).
+    ///
+    /// ```
+    /// use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+    ///
+    /// struct Twice;
+    ///
+    /// impl Middleware<u64, u64> for Twice {
+    ///     type Params = ();
+    ///
+    ///     async fn call<'n, I>(&self, _: &(), event: u64, _: &Context, next: Next<'n, I>)
+    ///         -> Result<Proceeded<'n, u64>, Error>
+    ///     where
+    ///         I: Invoke<u64, Response = u64>,
+    ///     {
+    ///         Ok(next.run(event).await?.map(|response| response * 2))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let add_one = tower::service_fn(|n: u64| async move { Ok::<u64, Error>(n + 1) });
+    /// let handler = Handler::builder().middleware(Twice).service(add_one)?;
+    /// assert_eq!(handler.invoke_with(20, &Context::default()).await?, 42);
+    /// assert_eq!(format!("{handler:?}"), "Handler([Twice, ServiceFn])");
+    /// # Ok(()) }
+    /// ```
+    pub fn service<Svc, E>(self, service: Svc) -> Result<Handler<S::Chain>, BuildError>
+    where
+        Svc: tower::Service<E>,
+        S: Assemble<ServiceEnd<Svc, TakesEvent<E>>>,
+        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+    {
+        self.end(ServiceEnd::new(service))
+    }
+
+    /// Ends the chain with a `tower::Service` in lambda_runtime's convention — one that
+    /// takes a `LambdaEvent<E>`, as `lambda_runtime::service_fn` makes — and builds the
+    /// [`Handler`].
+    ///
+    /// The chain's event type is `E`; each invocation hands the service its event and a
+    /// clone of the context (a few small allocations), clones the service, waits for it
+    /// to be ready and calls it once (see [`ServiceEnd`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`handler`](Self::handler).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::InjectLambdaContext;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use lambda_runtime::{service_fn, LambdaEvent};
+    /// use serde_json::{json, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// // An existing lambda_runtime service, kept as it is.
+    /// let service = service_fn(|event: LambdaEvent<Value>| async move {
+    ///     Ok::<Value, Error>(json!({ "request_id": event.context.request_id, "got": event.payload }))
+    /// });
+    /// let handler = Handler::builder().middleware(InjectLambdaContext).lambda_service(service)?;
+    /// let mut context = Context::default();
+    /// context.request_id = "r-1".into();
+    /// let response = handler.invoke_with(json!(7), &context).await?;
+    /// assert_eq!(response, json!({ "request_id": "r-1", "got": 7 }));
+    /// # Ok(()) }
+    /// ```
+    pub fn lambda_service<Svc, E>(self, service: Svc) -> Result<Handler<S::Chain>, BuildError>
+    where
+        Svc: tower::Service<LambdaEvent<E>>,
+        S: Assemble<ServiceEnd<Svc, TakesLambdaEvent<E>>>,
+        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+    {
+        self.end(ServiceEnd::new(service))
+    }
+
+    /// Turns the middlewares added so far into a `tower::Layer` ([`ChainLayer`]) for a
+    /// service that takes the chain's event `E` and answers `R` — an axum `Router`, a
+    /// `lambda_http` service, tower-http layers around either — so that the chain drops
+    /// into an existing `tower::ServiceBuilder`.
+    ///
+    /// The service it makes around the inner one is a [`Handler`]: it takes what a
+    /// `Handler` takes, an `http::Request<B>` (from `lambda_http::run`, or from tower
+    /// layers outside it) when `E` is one, and a `LambdaEvent<E>` otherwise.
+    ///
+    /// Everything [`handler`](Self::handler) checks is checked here, before any service
+    /// exists: that every middleware fits `E` and `R` (a compile error otherwise), that
+    /// each accepts its params, and `POWERTOOLS_TRACE_MIDDLEWARES`. Where the layer is
+    /// used usually says what `E` and `R` are; where it does not, name them:
+    /// `.into_layer::<lambda_http::Request, lambda_http::Response<lambda_http::Body>>()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`handler`](Self::handler).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{Cors, CorsParams};
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use lambda_runtime::LambdaEvent;
+    /// use serde_json::{json, Value};
+    /// use tower::{Service, ServiceBuilder, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let cors = Handler::builder()
+    ///     .middleware_with(Cors, CorsParams::builder().allow_origins(["https://app.example.com"]).build())
+    ///     .into_layer()?;
+    /// let mut service = ServiceBuilder::new()
+    ///     .layer(cors)
+    ///     .service_fn(|_: Value| async { Ok::<Value, Error>(json!({ "statusCode": 200 })) });
+    ///
+    /// // The handler it makes takes what lambda_runtime hands over: a `LambdaEvent`.
+    /// let preflight = json!({ "httpMethod": "OPTIONS", "headers": {
+    ///     "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST" } });
+    /// let response = service.ready().await?.call(LambdaEvent::new(preflight, Context::default())).await?;
+    /// assert_eq!(response["statusCode"], 204); // answered by the chain, the service did not run
+    /// # Ok(()) }
+    /// ```
+    pub fn into_layer<E, R>(self) -> Result<ChainLayer<S, TakesEvent<E>, R>, BuildError>
+    where
+        S: Assemble<Placeholder<TakesEvent<E>, R>> + Clone,
+        <S as Assemble<Placeholder<TakesEvent<E>, R>>>::Chain: Accept + Chain<E>,
+    {
+        let trace_env = self.check_against::<TakesEvent<E>, R, E>()?;
+        Ok(ChainLayer::new(self.stack, trace_env))
+    }
+
+    /// Turns the middlewares added so far into a `tower::Layer` ([`ChainLayer`]) for a
+    /// service in lambda_runtime's convention, which takes a `LambdaEvent<E>` and
+    /// answers `R`: the chain takes `LambdaEvent<E>` from outside, runs its middlewares
+    /// on `E`, and hands the service `E` with a clone of the context — as
+    /// [`lambda_service`](Self::lambda_service) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`handler`](Self::handler).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::InjectLambdaContext;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use lambda_runtime::{service_fn, LambdaEvent};
+    /// use tower::{Service, ServiceBuilder, ServiceExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let chain = Handler::builder().middleware(InjectLambdaContext).into_lambda_layer::<u32, u32>()?;
+    /// let mut service = ServiceBuilder::new()
+    ///     .layer(chain)
+    ///     .service(service_fn(|event: LambdaEvent<u32>| async move { Ok::<u32, Error>(event.payload + 1) }));
+    ///
+    /// let response = service.ready().await?.call(LambdaEvent::new(41, Context::default())).await?;
+    /// assert_eq!(response, 42);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_lambda_layer<E, R>(self) -> Result<ChainLayer<S, TakesLambdaEvent<E>, R>, BuildError>
+    where
+        S: Assemble<Placeholder<TakesLambdaEvent<E>, R>> + Clone,
+        <S as Assemble<Placeholder<TakesLambdaEvent<E>, R>>>::Chain: Accept + Chain<E>,
+    {
+        let trace_env = self.check_against::<TakesLambdaEvent<E>, R, E>()?;
+        Ok(ChainLayer::new(self.stack, trace_env))
+    }
+
+    /// Reads `POWERTOOLS_TRACE_MIDDLEWARES` and runs every layer's check on a copy of the
+    /// stack closed around a [`Placeholder`] for the service to come.
+    fn check_against<F, R, E>(&self) -> Result<bool, BuildError>
+    where
+        S: Assemble<Placeholder<F, R>> + Clone,
+        <S as Assemble<Placeholder<F, R>>>::Chain: Chain<E>,
+    {
         let trace_env = trace_middlewares_from_env()?;
-        let chain = self.stack.assemble(FnHandler::new(handler));
+        self.stack.clone().assemble(Placeholder::new()).check_chain()?;
+        Ok(trace_env)
+    }
+
+    /// Closes the chain around its innermost part, reads `POWERTOOLS_TRACE_MIDDLEWARES`
+    /// and runs every layer's check.
+    fn end<End>(self, end: End) -> Result<Handler<S::Chain>, BuildError>
+    where
+        S: Assemble<End>,
+        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+    {
+        let trace_env = trace_middlewares_from_env()?;
+        let chain = self.stack.assemble(end);
         chain.check_chain()?;
         Ok(Handler::new(chain, trace_env))
     }

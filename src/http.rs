@@ -136,10 +136,13 @@ where
     }
 }
 
-/// `lambda_http::run`'s entry point.
+/// `lambda_http::run`'s entry point, and that of tower layers around a chain.
 ///
 /// The context comes from the request, where `lambda_http::run` put it; a request
-/// without one (built by hand in a test) runs with `Context::default()`.
+/// without one (built by hand in a test) runs with `Context::default()`. Any body type
+/// is taken, so that a chain also works inside tower-http layers that change the
+/// request's body (`RequestBodyLimitLayer`, `RequestDecompressionLayer`) when it is a
+/// [`ChainLayer`](crate::layer::ChainLayer) or ends in a service.
 ///
 /// ```
 /// use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -160,10 +163,11 @@ where
 /// assert_eq!(response.body(), &Body::from("r-7"));
 /// # Ok(()) }
 /// ```
-impl<C> tower::Service<Request> for Handler<C>
+impl<C, B> tower::Service<lambda_http::http::Request<B>> for Handler<C>
 where
-    C: Chain<Request> + 'static,
+    C: Chain<lambda_http::http::Request<B>> + 'static,
     C::Response: Send + 'static,
+    B: Send + 'static,
 {
     type Response = C::Response;
     type Error = InvocationError;
@@ -173,7 +177,7 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: lambda_http::http::Request<B>) -> Self::Future {
         // The request keeps its context so that middlewares and the handler can read it
         // through `RequestExt`; the chain borrows this copy.
         let context = request.lambda_context_ref().cloned().unwrap_or_default();

@@ -12,6 +12,7 @@ pub mod hooks;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+pub mod layer;
 pub mod local;
 mod middleware;
 pub mod middlewares;
@@ -21,8 +22,11 @@ mod service;
 pub mod trace;
 mod transform;
 
-pub use builder::{Assemble, Changes, HandlerBuilder, Identity, Same, Stack};
-pub use chain::{Accept, Chain, FnHandler, Invoke, ParamsOf, Reshape, Respond, Rest, Wrap};
+pub use builder::{Assemble, Changes, HandlerBuilder, Hosting, Identity, Same, Stack};
+pub use chain::{
+    Accept, Chain, FnHandler, Invoke, ParamsOf, Placeholder, Reshape, Respond, Rest, ServiceEnd, TakesEvent,
+    TakesLambdaEvent, Wrap,
+};
 pub use diagnostic::{InvocationError, NamedError};
 pub use error::BuildError;
 pub use handler::Handler;

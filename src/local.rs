@@ -462,10 +462,16 @@ impl LocalFunction {
     /// assert_eq!(response["body"], "hello from r-1");
     /// # Ok(()) }
     /// ```
-    pub async fn invoke_http<C>(&self, handler: &Handler<C>, event: &str) -> Result<serde_json::Value, Error>
+    ///
+    /// Any `tower::Service<lambda_http::Request>` that `lambda_http::run` takes works the
+    /// same way: a `Handler`, or a `tower::ServiceBuilder` stack with a
+    /// [`ChainLayer`](crate::layer::ChainLayer) in it.
+    pub async fn invoke_http<S>(&self, service: &S, event: &str) -> Result<serde_json::Value, Error>
     where
-        C: Chain<lambda_http::Request> + 'static,
-        C::Response: lambda_http::IntoResponse + Send + 'static,
+        S: tower::Service<lambda_http::Request> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Response: lambda_http::IntoResponse + Send,
+        S::Error: Into<Error>,
     {
         use tower::Service;
 
@@ -476,8 +482,11 @@ impl LocalFunction {
             })?;
         // The adapter `lambda_http::run` itself puts around the service: the same
         // request conversion and the same response shape for each event source.
-        let mut adapter = lambda_http::Adapter::from(handler.clone());
-        let response = adapter.call(LambdaEvent::new(request, self.context())).await?;
+        let mut adapter = lambda_http::Adapter::from(service.clone());
+        let response = adapter
+            .call(LambdaEvent::new(request, self.context()))
+            .await
+            .map_err(Into::into)?;
         Ok(
             serde_json::to_value(response).map_err(|source| LocalError::InvalidResponse {
                 response: "lambda_http::LambdaResponse",

@@ -409,6 +409,20 @@ pub trait Middleware<E, R>: Send + Sync {
 }
 
 /// `a::b::Name<c::D>` → `Name`.
+/// The name a layer of type `M` has in a chain's `Debug` list: its short type name, or
+/// for a hosted tower layer (`TowerLayer<CompressionLayer, ..>`) the tower layer's.
+pub(crate) fn layer_display_name<M>() -> &'static str {
+    let full = std::any::type_name::<M>();
+    match full.strip_prefix("lambda_middleware::layer::hosted::TowerLayer<") {
+        Some(arguments) => {
+            // The first generic argument: the tower layer's own type.
+            let layer = arguments.split([',', '>']).next().unwrap_or(arguments);
+            short_type_name(layer)
+        }
+        None => short_type_name(full),
+    }
+}
+
 pub(crate) fn short_type_name(full: &'static str) -> &'static str {
     let without_generics = full.split('<').next().unwrap_or(full);
     without_generics.rsplit("::").next().unwrap_or(without_generics)
@@ -417,6 +431,16 @@ pub(crate) fn short_type_name(full: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::short_type_name;
+
+    #[test]
+    fn a_hosted_tower_layer_is_shown_by_its_own_name() {
+        use super::layer_display_name;
+        type Hosted = crate::layer::TowerLayer<tower::layer::util::Identity>;
+        assert_eq!(layer_display_name::<Hosted>(), "Identity");
+        type Generic = crate::layer::TowerLayer<tower::layer::util::Stack<u8, u16>, crate::layer::Taking<u32>, u8>;
+        assert_eq!(layer_display_name::<Generic>(), "Stack");
+        assert_eq!(layer_display_name::<crate::middlewares::Cors>(), "Cors");
+    }
 
     #[test]
     fn short_names_drop_paths_and_generics() {

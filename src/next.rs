@@ -406,6 +406,13 @@ impl<'n, R> Proceeded<'n, R> {
         self.early
     }
 
+    /// The response apart from the proof, which keeps its brand: for a hosted tower
+    /// layer, which gets the response while the proof waits for the layer's answer.
+    #[inline(always)]
+    pub(crate) fn split(self) -> (R, Proceeded<'n, ()>) {
+        (self.response, proof((), self.early))
+    }
+
     /// Takes the response out. The proof is gone: used by the chain at the edge of a
     /// layer, never handed to a middleware.
     #[inline(always)]

@@ -367,6 +367,50 @@ impl Drop for EmulatorHost {
     }
 }
 
+/// The streaming example answers with a stream, not a JSON document, so it has a test of
+/// its own: under the runtime, its head (with the middlewares' headers) comes first, then
+/// its body, whole, in order, a chunk per line.
+#[test]
+fn the_streaming_example_streams_its_body_under_the_runtime() {
+    let Some(binary) = binary("streaming_response") else {
+        return;
+    };
+    let event = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("examples/events/streaming_response.json"))
+        .expect("readable event");
+    let api = RuntimeApi::start();
+    api.queue(Queued::raw("req-stream", &event));
+    let mut command = function_command(binary);
+    api.lambda_env(&mut command);
+    let mut function = Running::spawn("streaming_response", command);
+    api.wait_for_posts(1, STEP_TIMEOUT, &mut function);
+    let post = &api.posts_by_request_id()["req-stream"];
+
+    assert_eq!(post.header("Lambda-Runtime-Function-Response-Mode"), Some("streaming"));
+    let delimiter = post
+        .body
+        .windows(8)
+        .position(|window| window == [0u8; 8])
+        .expect("a prelude");
+    let prelude: Value = serde_json::from_slice(&post.body[..delimiter]).expect("a JSON prelude");
+    assert_eq!(prelude["statusCode"], 200);
+    assert_eq!(prelude["headers"]["content-type"], "text/plain");
+    assert_eq!(prelude["headers"]["x-content-type-options"], "nosniff");
+    assert_eq!(prelude["headers"]["x-request-id"], "req-stream");
+    let body = String::from_utf8(post.body[delimiter + 8..].to_vec()).expect("UTF-8");
+    assert_eq!(
+        body,
+        "line 1 of the report\nline 2 of the report\nline 3 of the report\n"
+    );
+    let lines: Vec<&Vec<u8>> = post.chunks.iter().filter(|chunk| chunk.starts_with(b"line ")).collect();
+    assert_eq!(lines.len(), 3, "a chunk per line");
+    // The body's end was seen by the middleware that wrapped it, after the last chunk.
+    assert!(
+        function.output().contains("body sent: 3 chunks"),
+        "{}",
+        function.output()
+    );
+}
+
 #[test]
 fn expected_outputs_match_with_wildcards() {
     let expected = serde_json::json!({ "id": ANY, "headers": { "a": ["<any>"], "b": "x" }, "n": [1, 2] });

@@ -354,3 +354,83 @@ fn hook_middlewares_mixed_with_async_ones_allocate_nothing_and_stay_small() {
     println!("one hook layer adds {growth} bytes to the invocation future");
     assert!(growth <= 40, "a hook layer adds {growth} bytes");
 }
+
+/// A tower layer with a named future that adds `N` to what the service inside answers,
+/// as tower-http's layers are written.
+#[derive(Clone, Copy)]
+struct AddLayer<const N: u64>;
+
+#[derive(Clone, Copy)]
+struct AddService<S, const N: u64>(S);
+
+impl<S, const N: u64> tower::Layer<S> for AddLayer<N> {
+    type Service = AddService<S, N>;
+
+    fn layer(&self, inner: S) -> AddService<S, N> {
+        AddService(inner)
+    }
+}
+
+impl<S: tower::Service<u64, Response = u64>, const N: u64> tower::Service<u64> for AddService<S, N> {
+    type Response = u64;
+    type Error = S::Error;
+    type Future = AddFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, event: u64) -> Self::Future {
+        AddFuture {
+            inner: self.0.call(event),
+            add: N,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct AddFuture<F> {
+        #[pin]
+        inner: F,
+        add: u64,
+    }
+}
+
+impl<F: Future<Output = Result<u64, E>>, E> Future for AddFuture<F> {
+    type Output = Result<u64, E>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let add = *this.add;
+        this.inner.poll(cx).map(|outcome| outcome.map(|n| n + add))
+    }
+}
+
+#[test]
+fn tower_layers_hosted_in_a_chain_allocate_nothing() {
+    let handler = Handler::builder()
+        .middleware(AddBoth::<1>)
+        .layer(AddLayer::<10>)
+        .layer(tower::layer::util::Identity::new())
+        .middleware(HookAdd::<2>)
+        .layer(AddLayer::<100>)
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+
+    // The same chain without the hosted layers, plus what they add on the way out.
+    let plain = Handler::builder()
+        .middleware(AddBoth::<1>)
+        .middleware(HookAdd::<2>)
+        .handler(borrowing)
+        .unwrap();
+    let plain_outputs = [1, 2].map(|payload| poll_once(plain.invoke_with(payload, &ctx)).unwrap());
+    assert_eq!(outputs, plain_outputs.map(|n| n + 110));
+    assert_eq!(
+        allocations, 0,
+        "allocations in two invocations through three hosted layers"
+    );
+}

@@ -17,7 +17,9 @@
 //! [`Next`]: crate::Next
 
 mod end;
+mod placeholder;
 mod reshape;
+mod service_end;
 mod wrap;
 
 use std::fmt;
@@ -27,7 +29,9 @@ use std::marker::PhantomData;
 use lambda_runtime::{Context, Error};
 
 pub use end::FnHandler;
+pub use placeholder::Placeholder;
 pub use reshape::Reshape;
+pub use service_end::{ServiceEnd, TakesEvent, TakesLambdaEvent};
 pub use wrap::{ParamsOf, Wrap};
 
 use crate::trace::choice::EnvTrace;

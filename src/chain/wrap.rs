@@ -161,10 +161,7 @@ impl<M, I: DescribeChain, P, T> DescribeChain for Wrap<M, I, P, T> {
 
 /// One layer's entry, `M`'s short name, then the layers inside it.
 pub(super) fn describe_layer<M>(list: &mut fmt::DebugList<'_, '_>, inner: &impl DescribeChain) {
-    list.entry(&format_args!(
-        "{}",
-        crate::middleware::short_type_name(std::any::type_name::<M>())
-    ));
+    list.entry(&format_args!("{}", crate::middleware::layer_display_name::<M>()));
     inner.describe_chain(list);
 }
 

@@ -3,7 +3,7 @@
 use lambda_runtime::{Context, Error};
 use typed_builder::TypedBuilder;
 
-use super::http::{HttpRequest, HttpResponse};
+use super::http::{BuildHttpResponse, HttpRequest, HttpResponse};
 use crate::BuildError;
 use crate::chain::Invoke;
 use crate::middleware::Middleware;
@@ -32,7 +32,7 @@ use crate::next::{Next, Proceeded};
 /// so that preflights are not validated.
 ///
 /// Works with any event that is [`HttpRequest`] and any response that is
-/// [`HttpResponse`]. Its name for tracing is `cors`.
+/// [`BuildHttpResponse`] (it answers preflights itself). Its name for tracing is `cors`.
 ///
 /// # Example
 ///
@@ -196,7 +196,7 @@ fn add_common<R: HttpResponse>(response: &mut R, params: &CorsParams, origin: Op
 impl<E, R> Middleware<E, R> for Cors
 where
     E: HttpRequest + Send,
-    R: HttpResponse + Send,
+    R: BuildHttpResponse + Send,
 {
     type Params = CorsParams;
 

@@ -1,5 +1,6 @@
 //! [`HttpRequest`] and [`HttpResponse`]: what the HTTP middlewares need to see of an
-//! event and a response, for JSON payloads, aws_lambda_events' types and `lambda_http`'s.
+//! event and a response, for JSON payloads, aws_lambda_events' types and `http`'s (which
+//! `lambda_http` and axum use).
 
 use std::borrow::Cow;
 
@@ -16,7 +17,9 @@ use super::pointer::JsonPointer;
 ///   payload;
 /// - with the `apigw` feature, aws_lambda_events' `ApiGatewayProxyRequest` (REST) and
 ///   `ApiGatewayV2httpRequest` (HTTP APIs);
-/// - with the `http` feature, `lambda_http::Request` (see the `http` module).
+/// - `http::Request<B>` for any body `B`: `lambda_http::Request`, and the requests of an
+///   axum `Router` or tower-http's layers (the request id needs the `http` feature, which
+///   reads `lambda_http`'s request context).
 ///
 /// Implement it for your own event type to use the HTTP middlewares with it.
 ///
@@ -105,24 +108,30 @@ pub trait HttpRequest {
     }
 }
 
-/// An HTTP response, as the HTTP middlewares ([`HttpErrorHandler`](super::HttpErrorHandler),
-/// [`SecurityHeaders`](super::SecurityHeaders), [`Cors`](super::Cors)) build and change it.
+/// An HTTP response, as the HTTP middlewares ([`SecurityHeaders`](super::SecurityHeaders),
+/// [`Cors`](super::Cors), [`CorrelationId`](super::CorrelationId)) read and change it.
 ///
 /// Implemented for
 ///
 /// - `serde_json::Value`: an API Gateway proxy response as JSON (`statusCode`,
 ///   `headers`, `body`);
+/// - `http::Response<B>` for any body `B`: `lambda_http`'s responses, an axum `Router`'s,
+///   streaming responses, and bodies wrapped by tower-http's layers;
+/// - `lambda_runtime::StreamResponse<S>`, a streaming response: its metadata prelude's
+///   status and headers;
 /// - with the `apigw` feature, aws_lambda_events' `ApiGatewayProxyResponse` and
-///   `ApiGatewayV2httpResponse`;
-/// - with the `http` feature, `lambda_http::Response<Body>`.
+///   `ApiGatewayV2httpResponse`.
+///
+/// The middlewares that also *make* responses (an error response, a preflight answer)
+/// need [`BuildHttpResponse`] as well.
 ///
 /// # Example
 ///
 /// ```
 /// use lambda_middleware::middlewares::HttpResponse;
-/// use serde_json::{json, Value};
+/// use serde_json::json;
 ///
-/// let mut response = Value::with_status(404, Some(r#"{"message":"not found"}"#.into()));
+/// let mut response = json!({ "statusCode": 404, "body": "{\"message\":\"not found\"}" });
 /// assert_eq!(response.status(), Some(404));
 /// assert!(response.set_header("Content-Type", "application/json"));
 /// assert_eq!(response.header("content-type"), Some("application/json"));
@@ -135,16 +144,7 @@ pub trait HttpRequest {
 /// // A handler that answered with a bare value has no room for headers.
 /// assert!(!json!("hello").set_header("X-Frame-Options", "DENY"));
 /// ```
-pub trait HttpResponse: Sized {
-    /// A response with this status code and body, and no headers yet.
-    ///
-    /// ```
-    /// # use lambda_middleware::middlewares::HttpResponse;
-    /// # use serde_json::{json, Value};
-    /// assert_eq!(Value::with_status(204, None), json!({ "statusCode": 204, "headers": {} }));
-    /// ```
-    fn with_status(status: u16, body: Option<String>) -> Self;
-
+pub trait HttpResponse {
     /// The status code, when the response has a valid one.
     ///
     /// ```
@@ -179,6 +179,37 @@ pub trait HttpResponse: Sized {
     /// assert_eq!(response["multiValueHeaders"], json!({}));
     /// ```
     fn set_header(&mut self, name: &str, value: &str) -> bool;
+}
+
+/// An [`HttpResponse`] the HTTP middlewares can also make from scratch: the error
+/// responses of [`HttpErrorHandler`](super::HttpErrorHandler), the preflight answers of
+/// [`Cors`](super::Cors), the responses of [`JsonResponse`](super::JsonResponse).
+///
+/// Implemented for `serde_json::Value`, for `http::Response<B>` whose body can be empty
+/// and made from a `String` (`B: Default + From<String>`: `lambda_http::Body`, axum's
+/// `Body`, `String`, `Full<Bytes>`), and with the `apigw` feature for API Gateway's
+/// typed responses.
+///
+/// ```
+/// use lambda_middleware::middlewares::{BuildHttpResponse, HttpResponse};
+/// use serde_json::{json, Value};
+///
+/// let response = Value::with_status(204, None);
+/// assert_eq!(response, json!({ "statusCode": 204, "headers": {} }));
+///
+/// let response: http::Response<String> = BuildHttpResponse::with_status(404, Some("not found".into()));
+/// assert_eq!(HttpResponse::status(&response), Some(404));
+/// assert_eq!(response.body(), "not found");
+/// ```
+pub trait BuildHttpResponse: HttpResponse + Sized {
+    /// A response with this status code and body, and no headers yet.
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::BuildHttpResponse;
+    /// # use serde_json::{json, Value};
+    /// assert_eq!(Value::with_status(204, None), json!({ "statusCode": 204, "headers": {} }));
+    /// ```
+    fn with_status(status: u16, body: Option<String>) -> Self;
 }
 
 /// The value of `name` in a JSON headers object, any case; a multi-value header's first value.
@@ -255,7 +286,7 @@ impl HttpRequest for Value {
     }
 }
 
-impl HttpResponse for Value {
+impl BuildHttpResponse for Value {
     fn with_status(status: u16, body: Option<String>) -> Self {
         let mut response = Map::new();
         response.insert("statusCode".into(), status.into());
@@ -265,7 +296,9 @@ impl HttpResponse for Value {
         }
         Value::Object(response)
     }
+}
 
+impl HttpResponse for Value {
     fn status(&self) -> Option<u16> {
         u16::try_from(self.get("statusCode")?.as_u64()?).ok()
     }
@@ -292,7 +325,7 @@ mod apigw {
     use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue};
     use serde_json::Value;
 
-    use super::{HttpRequest, HttpResponse, JsonPointer};
+    use super::{BuildHttpResponse, HttpRequest, HttpResponse, JsonPointer};
 
     /// A typed event's value at `pointer`, through its JSON form.
     ///
@@ -413,14 +446,16 @@ mod apigw {
     /// names, so one body serves both.
     macro_rules! api_gateway_response {
         ($($response:ty),*) => {$(
-            impl HttpResponse for $response {
+            impl BuildHttpResponse for $response {
                 fn with_status(status: u16, body: Option<String>) -> Self {
                     let mut response = <$response>::default();
                     response.status_code = i64::from(status);
                     response.body = body.map(Body::Text);
                     response
                 }
+            }
 
+            impl HttpResponse for $response {
                 fn status(&self) -> Option<u16> {
                     status(self.status_code)
                 }
@@ -444,16 +479,25 @@ mod apigw {
     api_gateway_response!(ApiGatewayProxyResponse, ApiGatewayV2httpResponse);
 }
 
-#[cfg(feature = "http")]
-mod lambda_http_types {
-    use lambda_http::http::{HeaderName, HeaderValue, StatusCode};
-    use lambda_http::request::RequestContext;
-    use lambda_http::{Body, Request, RequestExt, Response};
+/// `http`'s own request and response types, with any body: `lambda_http`'s
+/// (`lambda_http::Request` is `http::Request<lambda_http::Body>`), an axum `Router`'s,
+/// streaming bodies, and the bodies tower-http's layers wrap them in.
+mod http_types {
+    use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 
-    use super::{HttpRequest, HttpResponse};
+    use super::{BuildHttpResponse, HttpRequest, HttpResponse};
 
-    /// `lambda_http`'s request: API Gateway REST and HTTP APIs, function URLs.
-    impl HttpRequest for Request {
+    fn set(headers: &mut http::HeaderMap, name: &str, value: &str) -> bool {
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+            return false;
+        };
+        headers.insert(name, value);
+        true
+    }
+
+    /// An HTTP request: API Gateway REST and HTTP APIs and function URLs as
+    /// `lambda_http` hands them over, whatever the body type.
+    impl<B> HttpRequest for Request<B> {
         fn method(&self) -> Option<&str> {
             Some(Request::method(self).as_str())
         }
@@ -463,31 +507,32 @@ mod lambda_http_types {
         }
 
         fn set_header(&mut self, name: &str, value: &str) -> bool {
-            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
-                return false;
-            };
-            self.headers_mut().insert(name, value);
-            true
+            set(self.headers_mut(), name, value)
         }
 
+        /// API Gateway's request id, from the request context `lambda_http` puts in the
+        /// request's extensions (feature `http`); `None` without it.
         fn request_id(&self) -> Option<&str> {
-            match self.request_context_ref()? {
-                RequestContext::ApiGatewayV1(context) => context.request_id.as_deref(),
-                RequestContext::ApiGatewayV2(context) => context.request_id.as_deref(),
-                // Other sources exist when other crates turn on more of lambda_http's features.
-                #[allow(unreachable_patterns)]
-                _ => None,
+            #[cfg(feature = "http")]
+            {
+                use lambda_http::RequestExt;
+                use lambda_http::request::RequestContext;
+                match self.request_context_ref()? {
+                    RequestContext::ApiGatewayV1(context) => context.request_id.as_deref(),
+                    RequestContext::ApiGatewayV2(context) => context.request_id.as_deref(),
+                    // Other sources exist when other crates turn on more of lambda_http's features.
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+            #[cfg(not(feature = "http"))]
+            {
+                None
             }
         }
     }
 
-    impl HttpResponse for Response<Body> {
-        fn with_status(status: u16, body: Option<String>) -> Self {
-            let mut response = Response::new(body.map_or(Body::Empty, Body::Text));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            response
-        }
-
+    impl<B> HttpResponse for Response<B> {
         fn status(&self) -> Option<u16> {
             Some(Response::status(self).as_u16())
         }
@@ -497,12 +542,40 @@ mod lambda_http_types {
         }
 
         fn set_header(&mut self, name: &str, value: &str) -> bool {
-            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
-                return false;
-            };
-            self.headers_mut().insert(name, value);
-            true
+            set(self.headers_mut(), name, value)
         }
+    }
+
+    impl<B: Default + From<String>> BuildHttpResponse for Response<B> {
+        fn with_status(status: u16, body: Option<String>) -> Self {
+            let mut response = Response::new(body.map_or_else(B::default, B::from));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            response
+        }
+    }
+}
+
+/// A streaming response of `lambda_runtime`: its status and headers are those of its
+/// metadata prelude, which Lambda sends before the first byte of the body, so the
+/// middlewares around a streaming handler set them as for any response.
+impl<S> HttpResponse for lambda_runtime::StreamResponse<S> {
+    fn status(&self) -> Option<u16> {
+        Some(self.metadata_prelude.status_code.as_u16())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.metadata_prelude.headers.get(name)?.to_str().ok()
+    }
+
+    fn set_header(&mut self, name: &str, value: &str) -> bool {
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) else {
+            return false;
+        };
+        self.metadata_prelude.headers.insert(name, value);
+        true
     }
 }
 
@@ -598,6 +671,7 @@ mod tests {
     #[cfg(feature = "apigw")]
     #[test]
     fn typed_headers_skip_non_utf8_and_invalid_names() {
+        use super::BuildHttpResponse;
         use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
         use aws_lambda_events::http::HeaderValue;
 

@@ -6,7 +6,7 @@ use std::fmt;
 use lambda_runtime::{Context, Error};
 use typed_builder::TypedBuilder;
 
-use super::http::HttpResponse;
+use super::http::BuildHttpResponse;
 use crate::middleware::Middleware;
 
 /// Turns the errors of everything inside it into HTTP responses — Middy's
@@ -39,9 +39,9 @@ use crate::middleware::Middleware;
 /// the echo of [`CorrelationId`](super::CorrelationId) there, and error responses get
 /// their headers too.
 ///
-/// Works with any event and any response that is [`HttpResponse`]: a JSON
-/// `serde_json::Value`, and with the `apigw` feature aws_lambda_events' API Gateway
-/// responses. Its name for tracing is `http_error_handler`.
+/// Works with any event and any response that is [`BuildHttpResponse`]: a JSON
+/// `serde_json::Value`, `http::Response<B>` (`lambda_http`'s, axum's) and with the `apigw`
+/// feature aws_lambda_events' API Gateway responses. Its name for tracing is `http_error_handler`.
 ///
 /// # Example
 ///
@@ -264,7 +264,7 @@ impl NotFound {
 impl<E, R> Middleware<E, R> for HttpErrorHandler
 where
     E: Send,
-    R: HttpResponse + Send,
+    R: BuildHttpResponse + Send,
 {
     type Params = HttpErrorHandlerParams;
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use typed_builder::TypedBuilder;
 
-use super::http::HttpResponse;
+use super::http::BuildHttpResponse;
 use crate::chain::Invoke;
 use crate::next::{Next, Proceeded};
 use crate::transform::Transform;
@@ -18,8 +18,8 @@ use crate::transform::Transform;
 /// application/json`, and the value serialised as the body. A [`Transform`]: add it
 /// with [`transform_with`](crate::HandlerBuilder::transform_with).
 ///
-/// `R` is any [`HttpResponse`]: `serde_json::Value` (an API Gateway proxy or function
-/// URL response as JSON, the default), and with the `apigw` feature
+/// `R` is any [`BuildHttpResponse`]: `serde_json::Value` (an API Gateway proxy or function
+/// URL response as JSON, the default), `http::Response<B>`, and with the `apigw` feature
 /// `ApiGatewayProxyResponse` and `ApiGatewayV2httpResponse`. A value that does not
 /// serialise fails the invocation with serde's error (a `500` with
 /// [`HttpErrorHandler`](super::HttpErrorHandler) outside it). Errors from inside pass
@@ -116,7 +116,7 @@ impl<E, T, R> Transform<E, T> for JsonResponse<R>
 where
     E: Send,
     T: Serialize + Send,
-    R: HttpResponse + Send,
+    R: BuildHttpResponse + Send,
 {
     type Event = E;
     type Response = R;

@@ -103,7 +103,7 @@ mod warmup;
 pub use crate::observe::{Metrics, MetricsParams};
 pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};
 pub use cors::{Cors, CorsParams};
-pub use http::{HttpRequest, HttpResponse};
+pub use http::{BuildHttpResponse, HttpRequest, HttpResponse};
 pub use http_error_handler::{HttpError, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
 pub use json_response::{JsonResponse, JsonResponseParams};
 pub use lambda_context::InjectLambdaContext;

@@ -84,9 +84,23 @@ pub struct Post {
     pub body: Vec<u8>,
     /// The `Lambda-Runtime-Function-Error-Type` header of an error post.
     pub error_type_header: Option<String>,
+    /// The request headers of the post, in order.
+    pub headers: Vec<(String, String)>,
+    /// The chunks of a chunked (streamed) body, as they arrived; empty otherwise.
+    pub chunks: Vec<Vec<u8>>,
+    /// The HTTP trailers after a chunked body.
+    pub trailers: Vec<(String, String)>,
 }
 
 impl Post {
+    /// The value of a request header of the post, any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The body as JSON; panics with the body if it is not.
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
@@ -287,6 +301,8 @@ struct Request {
     path: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    chunks: Vec<Vec<u8>>,
+    trailers: Vec<(String, String)>,
 }
 
 impl Request {
@@ -369,6 +385,9 @@ async fn route(
                 outcome,
                 error_type_header: request.header("Lambda-Runtime-Function-Error-Type").map(str::to_owned),
                 body: request.body,
+                headers: request.headers,
+                chunks: request.chunks,
+                trailers: request.trailers,
             };
             shared.posts.lock().unwrap().list.push(post);
             shared.posted.notify_all();
@@ -425,6 +444,8 @@ async fn read_request<R: AsyncBufReadExt + AsyncReadExt + Unpin>(reader: &mut R)
         path,
         headers,
         body: Vec::new(),
+        chunks: Vec::new(),
+        trailers: Vec::new(),
     };
 
     if let Some(length) = request.header("Content-Length") {
@@ -449,12 +470,16 @@ async fn read_request<R: AsyncBufReadExt + AsyncReadExt + Unpin>(reader: &mut R)
                     if reader.read_line(&mut line).await? == 0 || line.trim().is_empty() {
                         break;
                     }
+                    if let Some((name, value)) = line.trim_end_matches(['\r', '\n']).split_once(':') {
+                        request.trailers.push((name.trim().to_owned(), value.trim().to_owned()));
+                    }
                 }
                 break;
             }
             let start = request.body.len();
             request.body.resize(start + size, 0);
             reader.read_exact(&mut request.body[start..]).await?;
+            request.chunks.push(request.body[start..].to_vec());
             line.clear();
             reader.read_line(&mut line).await?; // the CRLF after the chunk
         }
