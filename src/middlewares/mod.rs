@@ -31,6 +31,7 @@
 //! Handler::builder()
 //!     .middleware(InjectLambdaContext)   // outermost: every log line below carries the context
 //!     .middleware_with(CorrelationId, ..) // the id is on the span before anything logs
+//!     .middleware_with(Metrics, ..)       // metrics from everything inside, written once at the end
 //!     .middleware_with(LogEvent, ..)
 //!     .middleware_with(SecurityHeaders, ..) // outside the error handler: error responses get them too
 //!     .middleware_with(Cors, ..)          // preflights answered here, before validation
