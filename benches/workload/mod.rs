@@ -22,6 +22,7 @@ pub mod parse;
 pub mod payload;
 pub mod subscriber;
 pub mod tower_boxed;
+pub mod tower_hosted;
 pub mod tower_named;
 
 use std::future::Future;
@@ -36,6 +37,7 @@ pub use payload::{Order, Payload};
 use lambda::{lambda_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain};
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
+use tower_hosted::lambda_tower_layers_chain;
 use tower_named::tower_named_chain;
 
 /// The chain lengths measured.
@@ -102,6 +104,9 @@ pub enum Variant {
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
     LambdaService,
+    /// lambda-middleware hosting the step as tower layers with named futures
+    /// (`HandlerBuilder::layer`), tracing decided.
+    LambdaTowerLayers,
     /// tower, hand-written `Service`/`Layer` pairs with named futures.
     TowerNamed,
     /// tower, a boxed `async` future per layer (`axum::middleware::from_fn` style).
@@ -118,7 +123,7 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 14] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
@@ -127,6 +132,7 @@ impl Variant {
         Variant::HooksDecided,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
+        Variant::LambdaTowerLayers,
         Variant::TowerNamed,
         Variant::TowerBoxed,
         Variant::Dynamic,
@@ -146,6 +152,7 @@ impl Variant {
             Variant::HooksDecided => "lambda-middleware-hooks-decided",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
+            Variant::LambdaTowerLayers => "lambda-middleware-tower-layers",
             Variant::TowerNamed => "tower-named",
             Variant::TowerBoxed => "tower-boxed",
             Variant::Dynamic => "dyn-chain",
@@ -170,6 +177,7 @@ impl Variant {
             Variant::HooksDecided => "lambda-middleware, hooks, tracing decided",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
+            Variant::LambdaTowerLayers => "lambda-middleware hosting tower layers",
             Variant::TowerNamed => "tower, named futures",
             Variant::TowerBoxed => "tower, boxed future per layer",
             Variant::Dynamic => "Vec<Box<dyn>> chain, boxed Next",
@@ -256,6 +264,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
         Variant::Hooks => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_chain),
         Variant::HooksDecided => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_decided_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
+        Variant::LambdaTowerLayers => dispatch_depth!(visitor, variant, depth, P, lambda_tower_layers_chain),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),
         Variant::TowerBoxed => dispatch_depth!(visitor, variant, depth, P, tower_boxed_chain),
         Variant::Dynamic => visitor.visit(variant, depth, dynamic::DynChain::<P>::new(depth)),

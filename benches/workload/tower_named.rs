@@ -83,6 +83,13 @@ pub struct StepFuture<F> {
     inner: F,
 }
 
+impl<F> StepFuture<F> {
+    #[inline]
+    pub fn new(inner: F) -> Self {
+        StepFuture { inner }
+    }
+}
+
 impl<F, P: Payload> Future for StepFuture<F>
 where
     F: Future<Output = Result<P, Error>>,
