@@ -263,6 +263,22 @@ where
     /// # Ok::<(), lambda_middleware::observe::InitError>(())
     /// ```
     pub fn subscriber(self) -> impl Subscriber + Send + Sync + 'static {
+        tracing_subscriber::registry().with(self.layer())
+    }
+
+    /// The lines layer (and the X-Ray layer), for a subscriber that has more layers:
+    /// put it first on the registry, then add yours (an OpenTelemetry layer, say).
+    ///
+    /// ```
+    /// use lambda_middleware::observe::Setup;
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(Setup::from_env()?.layer())
+    ///     .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink)); // yours
+    /// # Ok::<(), lambda_middleware::observe::InitError>(())
+    /// ```
+    pub fn layer(self) -> Box<dyn Layer<Registry> + Send + Sync> {
         let lines: Box<dyn Layer<Registry> + Send + Sync> = match self.format {
             LogFormat::Json => self.logger.with_writer(self.writer).with_filter(self.level).boxed(),
             LogFormat::Text => tracing_subscriber::fmt::layer()
@@ -273,10 +289,11 @@ where
                 .with_filter(self.level)
                 .boxed(),
         };
-        let subscriber = tracing_subscriber::registry().with(lines);
         #[cfg(feature = "xray")]
-        let subscriber = subscriber.with(self.xray.then(crate::trace::xray::XrayLayer::from_env));
-        subscriber
+        let lines = lines
+            .and_then(self.xray.then(crate::trace::xray::XrayLayer::from_env))
+            .boxed();
+        lines
     }
 
     /// Installs the subscriber as the global default; a second global subscriber is
