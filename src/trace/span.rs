@@ -1,5 +1,6 @@
 //! The `## <name>` span around a traced middleware.
 
+use std::any::Any;
 use std::fmt;
 
 use lambda_runtime::Error;
@@ -70,6 +71,32 @@ pub(crate) fn record_outcome(span: &Span, outcome: Result<bool, &Error>) {
     }
 }
 
+/// The `error.type` of a span that a panic went through: X-Ray shows it as the
+/// exception's type.
+pub(crate) const PANIC_ERROR_TYPE: &str = "Panic";
+
+/// Marks the span as failed by a panic, with the panic's message, as
+/// [`record_outcome`] marks an error. The panic itself goes on unwinding: the caller
+/// resumes it.
+pub(crate) fn record_panic(span: &Span, panic: &(dyn Any + Send)) {
+    span.record("otel.status_code", "ERROR");
+    span.record("otel.status_description", panic_message(panic));
+    span.record("error", true);
+    span.record("error.type", PANIC_ERROR_TYPE);
+}
+
+/// What a panic said: the `&str` or `String` it was given, as `lambda_runtime` reports
+/// it, or a placeholder for any other payload.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else {
+        "panicked with a value that is not a string"
+    }
+}
+
 /// The name of an error's type, as far as a `dyn Error` can tell: the same name Lambda
 /// reports as `errorType` ([`InvocationError::error_type`](crate::InvocationError::error_type)).
 pub(crate) fn error_type(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
@@ -93,6 +120,13 @@ mod tests {
         assert_eq!(error_type(typed.as_ref()), "NotFound");
         let text: Error = "boom".into();
         assert_eq!(error_type(text.as_ref()), "Error");
+    }
+
+    #[test]
+    fn panic_messages_from_str_string_and_anything_else() {
+        assert_eq!(panic_message(&"boom"), "boom");
+        assert_eq!(panic_message(&String::from("order 2")), "order 2");
+        assert_eq!(panic_message(&42_u32), "panicked with a value that is not a string");
     }
 
     #[test]
