@@ -9,7 +9,8 @@ use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
 use crate::trace::choice::{Auto, TraceChoice, Traced, Untraced};
-use crate::trace::trace_middlewares_from_env;
+use crate::trace::env::set_tracing_disabled;
+use crate::trace::{trace_disabled_from_env, trace_middlewares_from_env};
 
 /// Collects middlewares, then takes the handler that ends the chain.
 ///
@@ -290,12 +291,14 @@ impl<S> HandlerBuilder<S> {
     /// [`HandlerFn`]. Every middleware must implement `Middleware<E, R>` for its `E`
     /// and `R`, or this does not compile.
     ///
-    /// `POWERTOOLS_TRACE_MIDDLEWARES` is read here, once.
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` and `POWERTOOLS_TRACE_DISABLED` are read here,
+    /// once; the second sets the process's [`tracing_disabled`](crate::trace::tracing_disabled)
+    /// switch.
     ///
     /// # Errors
     ///
-    /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` is set to a value
-    /// that is not a boolean; [`BuildError::InvalidParams`] when a middleware refuses its
+    /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` or
+    /// `POWERTOOLS_TRACE_DISABLED` is set to a value that is not a boolean; [`BuildError::InvalidParams`] when a middleware refuses its
     /// params ([`Middleware::check`](crate::Middleware::check)).
     ///
     /// ```
@@ -319,9 +322,13 @@ impl<S> HandlerBuilder<S> {
         S: Assemble<FnHandler<F, Sig>>,
         S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
     {
-        let trace_env = trace_middlewares_from_env()?;
+        let disabled = trace_disabled_from_env()?;
+        // Disabled, every middleware is untraced: no point running the chain compiled
+        // with all of them traced.
+        let trace_env = trace_middlewares_from_env()? && !disabled;
         let chain = self.stack.assemble(FnHandler::new(handler));
         chain.check_chain()?;
+        set_tracing_disabled(disabled);
         Ok(Handler::new(chain, trace_env))
     }
 }
