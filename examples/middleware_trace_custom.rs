@@ -88,7 +88,9 @@ async fn main() -> Result<(), Error> {
     let logs = if on_lambda {
         fmt::layer().with_filter(LevelFilter::INFO).boxed()
     } else {
-        let local = fmt::layer().with_span_events(FmtSpan::CLOSE).with_writer(std::io::stderr);
+        let local = fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(std::io::stderr);
         local.with_filter(LevelFilter::DEBUG).boxed()
     };
     let subscriber = tracing_subscriber::registry().with(logs);

@@ -119,7 +119,9 @@ async fn main() -> Result<(), Error> {
     // With the `xray` feature, every span also goes to the X-Ray daemon as a subsegment
     // whenever there is a trace header, under the runtime and locally alike.
     let logs = on_lambda.then(|| tracing_subscriber::fmt::layer().with_filter(LevelFilter::INFO));
-    let subscriber = tracing_subscriber::registry().with(logs).with((!on_lambda).then_some(SpanTree));
+    let subscriber = tracing_subscriber::registry()
+        .with(logs)
+        .with((!on_lambda).then_some(SpanTree));
     #[cfg(feature = "xray")]
     let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
     subscriber.init();
