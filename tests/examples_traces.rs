@@ -23,17 +23,20 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 const PARENT: &str = "53995c3f42cd8ad8";
 const HEADER_LINE: &str = "{\"format\": \"json\", \"version\": 1}\n";
 
+/// One document an invocation sends: its name, the name of the span it nests in
+/// (`None`: the function's segment, the header's `Parent`), and the annotations it
+/// must carry, with `"<number>"` for any number.
+type Document = (
+    &'static str,
+    Option<&'static str>,
+    &'static [(&'static str, &'static str)],
+);
+
 /// What one traced invocation of an example sends.
 struct Expected {
     example: &'static str,
-    /// Each document, in the order the spans close: its name, the name of the span it
-    /// nests in (`None`: the function's segment, the header's `Parent`), and the
-    /// annotations it must carry, with `"<number>"` for any number.
-    documents: &'static [(
-        &'static str,
-        Option<&'static str>,
-        &'static [(&'static str, &'static str)],
-    )],
+    /// In the order the spans close.
+    documents: &'static [Document],
 }
 
 const EXAMPLES: [Expected; 4] = [
