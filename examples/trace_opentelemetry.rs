@@ -7,7 +7,7 @@
 //! from `OTEL_SERVICE_NAME`.
 //!
 //! ```sh
-//! docker run -p 4318:4318 otel/opentelemetry-collector --config=...   # or Jaeger: -p 4318:4318 jaegertracing/all-in-one
+//! docker run -p 4318:4318 -p 16686:16686 jaegertracing/all-in-one   # a collector with a UI on :16686
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --features opentelemetry --example trace_opentelemetry
 //! ```
 //!
