@@ -112,7 +112,8 @@ where
 /// The span is made before `call`, and entered while it runs, so that it also covers
 /// what a middleware does when its future is made (its hooks' `before`). One call site
 /// for `call` whatever the decision: the inner chain is inlined into it, and two sites
-/// would double the code at every layer.
+/// would double the code at every layer. (The two below are one per layer: which one a
+/// layer has is decided by the constant `D::TRACED`.)
 ///
 /// A panic in a traced layer marks its span as a fault with the panic's message and
 /// closes it, then goes on unwinding (see [`WrapFuture`]).
