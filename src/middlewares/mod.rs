@@ -2,6 +2,7 @@
 //!
 //! | middleware | what it does | feature | Powertools (Python) | Middy |
 //! |------------|--------------|---------|---------------------|-------|
+//! | [`CaptureLambdaHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
 //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
 //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
 //! | [`CorrelationId`] | finds or generates a correlation id, records it on the span, echoes it in a header | — | `inject_lambda_context(correlation_id_path=...)` | — |
@@ -79,6 +80,7 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+mod capture_lambda_handler;
 mod correlation_id;
 mod cors;
 mod http;
@@ -97,6 +99,7 @@ mod timeout;
 mod validator;
 mod warmup;
 
+pub use capture_lambda_handler::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
 pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};
 pub use cors::{Cors, CorsParams};
 pub use http::{BuildHttpResponse, HttpRequest, HttpResponse};
