@@ -10,13 +10,20 @@
 //! ```
 //!
 //! Deployed (or under `cargo lambda watch`), `AWS_LAMBDA_RUNTIME_API` is set and the
-//! same handler runs under `lambda_runtime`.
+//! same handler runs under `lambda_runtime`. With `--features xray`, the
+//! `## middleware_custom` subsegment carries the `CustomerId` annotation (searchable in
+//! X-Ray: `annotation.CustomerId = "1"`); locally too, with a sampled `_X_AMZN_TRACE_ID`
+//! and something listening on UDP 127.0.0.1:2000 (see `middleware_trace_execution`).
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded, Tracer};
 use serde_json::{Value, json};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 static TRACER: Tracer = Tracer::new();
 
@@ -131,9 +138,19 @@ async fn handler(request: ApiGatewayProxyRequest, _: &Context) -> Result<ApiGate
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let handler = Handler::builder().middleware(MiddlewareCustom).handler(handler)?;
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
+    // HTTP client log every connection and the whole raw event). With the `xray`
+    // feature, the `## middleware_custom` span, with its `CustomerId` annotation, goes to
+    // the X-Ray daemon whenever there is a trace header, under the runtime and locally.
+    let logs = on_lambda.then(|| tracing_subscriber::fmt::layer().with_filter(LevelFilter::INFO));
+    let subscriber = tracing_subscriber::registry().with(logs);
+    #[cfg(feature = "xray")]
+    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+    subscriber.init();
 
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    let handler = Handler::builder().middleware(MiddlewareCustom).handler(handler)?;
+    if on_lambda {
         return lambda_runtime::run(handler).await;
     }
     let event = include_str!("events/combining_utilities.json");

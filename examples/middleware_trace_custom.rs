@@ -12,6 +12,8 @@
 //! Deployed with `--features xray` and Active Tracing on, the `## name` subsegment in
 //! X-Ray carries the annotation (searchable: `annotation.TotalExecutionTime > 0.5`)
 //! and the metadata under the service's namespace (`POWERTOOLS_SERVICE_NAME`).
+//! Locally, with a sampled `_X_AMZN_TRACE_ID` and something listening on UDP
+//! 127.0.0.1:2000 (see `middleware_trace_execution`), the same subsegments are sent.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,8 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use tracing::Instrument;
 use tracing_subscriber::Layer;
-use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::{self, format::FmtSpan};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -76,27 +79,32 @@ async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
+    // HTTP client log every connection and the whole raw event); locally, to stderr,
+    // every span as it closes with its time and, at DEBUG, each annotation and metadata
+    // entry. With the `xray` feature, every span also goes to the X-Ray daemon as a
+    // subsegment whenever there is a trace header, under the runtime and locally alike.
+    let logs = if on_lambda {
+        fmt::layer().with_filter(LevelFilter::INFO).boxed()
+    } else {
+        let local = fmt::layer()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(std::io::stderr);
+        local.with_filter(LevelFilter::DEBUG).boxed()
+    };
+    let subscriber = tracing_subscriber::registry().with(logs);
+    #[cfg(feature = "xray")]
+    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+    subscriber.init();
+
     let handler = Handler::builder()
         .middleware(MiddlewareWithAdvancedTracing)
         .handler(handler)?;
-
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // Logs at INFO and above only: below that, the runtime and its HTTP client log
-        // every connection and the whole raw event, all of it kept in CloudWatch.
-        let logs = tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::INFO);
-        let subscriber = tracing_subscriber::registry().with(logs);
-        #[cfg(feature = "xray")]
-        let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-        subscriber.init();
+    if on_lambda {
         return lambda_runtime::run(handler).await;
     }
 
-    // Locally: annotations and metadata are `DEBUG` events; closed spans show their timings.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_writer(std::io::stderr)
-        .init();
     let event = serde_json::from_str(include_str!("events/middleware_trace_custom.json"))?;
     let mut context = Context::default();
     context.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into();

@@ -20,6 +20,15 @@
 //! Deployed, `AWS_LAMBDA_RUNTIME_API` is set and the same handler runs under
 //! `lambda_runtime`, logging to CloudWatch; built with `--features xray` and with
 //! Active Tracing on, the spans reach X-Ray as subsegments.
+//!
+//! To see the subsegments locally, start a stand-in for the X-Ray daemon that prints
+//! what it receives, and run the example with a sampled trace header:
+//!
+//! ```sh
+//! python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 2000)); [print(s.recv(65535).decode(), flush=True) for _ in iter(int, 1)]' &
+//! _X_AMZN_TRACE_ID='Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' \
+//!   cargo run --features xray --example middleware_trace_execution
+//! ```
 
 use std::fmt::{self, Write as _};
 use std::time::{Duration, Instant};
@@ -31,6 +40,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Instrument, Subscriber};
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -103,23 +113,27 @@ async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
+    // HTTP client log every connection and the whole raw event); locally, the span tree.
+    // With the `xray` feature, every span also goes to the X-Ray daemon as a subsegment
+    // whenever there is a trace header, under the runtime and locally alike.
+    let logs = on_lambda.then(|| tracing_subscriber::fmt::layer().with_filter(LevelFilter::INFO));
+    let subscriber = tracing_subscriber::registry()
+        .with(logs)
+        .with((!on_lambda).then_some(SpanTree));
+    #[cfg(feature = "xray")]
+    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+    subscriber.init();
+
     let handler = Handler::builder()
         .middleware(MiddlewareWithTracing)
         .middleware(ValidateRequest)
         .handler(handler)?;
-
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // Logs at INFO and above only: below that, the runtime and its HTTP client log
-        // every connection and the whole raw event, all of it kept in CloudWatch.
-        let logs = tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::INFO);
-        let subscriber = tracing_subscriber::registry().with(logs);
-        #[cfg(feature = "xray")]
-        let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-        subscriber.init();
+    if on_lambda {
         return lambda_runtime::run(handler).await;
     }
 
-    tracing_subscriber::registry().with(SpanTree).init();
     let event = serde_json::from_str(include_str!("events/middleware_trace_execution.json"))?;
     let mut context = Context::default();
     context.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into();

@@ -12,7 +12,18 @@ use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
 use crate::layer::{ChainLayer, SameEvent, Taking, TowerLayer};
 use crate::trace::choice::{Auto, TraceChoice, Traced, Untraced};
-use crate::trace::trace_middlewares_from_env;
+use crate::trace::env::set_tracing_disabled;
+use crate::trace::{trace_disabled_from_env, trace_middlewares_from_env};
+
+/// `POWERTOOLS_TRACE_MIDDLEWARES` as the chain will use it, and
+/// `POWERTOOLS_TRACE_DISABLED`: read when a chain is built, both strictly.
+fn tracing_from_env() -> Result<(bool, bool), BuildError> {
+    let disabled = trace_disabled_from_env()?;
+    // Disabled, every middleware is untraced: no point running the chain compiled with
+    // all of them traced.
+    let trace_env = trace_middlewares_from_env()? && !disabled;
+    Ok((trace_env, disabled))
+}
 
 /// Collects middlewares, then takes the handler that ends the chain.
 ///
@@ -376,12 +387,14 @@ impl<S> HandlerBuilder<S> {
     /// [`HandlerFn`]. Every middleware must implement `Middleware<E, R>` for its `E`
     /// and `R`, or this does not compile.
     ///
-    /// `POWERTOOLS_TRACE_MIDDLEWARES` is read here, once.
+    /// `POWERTOOLS_TRACE_MIDDLEWARES` and `POWERTOOLS_TRACE_DISABLED` are read here,
+    /// once; the second sets the process's [`tracing_disabled`](crate::trace::tracing_disabled)
+    /// switch.
     ///
     /// # Errors
     ///
-    /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` is set to a value
-    /// that is not a boolean; [`BuildError::InvalidParams`] when a middleware refuses its
+    /// [`BuildError::InvalidEnv`] when `POWERTOOLS_TRACE_MIDDLEWARES` or
+    /// `POWERTOOLS_TRACE_DISABLED` is set to a value that is not a boolean; [`BuildError::InvalidParams`] when a middleware refuses its
     /// params ([`Middleware::check`](crate::Middleware::check)).
     ///
     /// ```
@@ -585,28 +598,30 @@ impl<S> HandlerBuilder<S> {
         Ok(ChainLayer::new(self.stack, trace_env))
     }
 
-    /// Reads `POWERTOOLS_TRACE_MIDDLEWARES` and runs every layer's check on a copy of the
-    /// stack closed around a [`Placeholder`] for the service to come.
+    /// Reads the tracing variables and runs every layer's check on a copy of the stack
+    /// closed around a [`Placeholder`] for the service to come.
     fn check_against<F, R, E>(&self) -> Result<bool, BuildError>
     where
         S: Assemble<Placeholder<F, R>> + Clone,
         <S as Assemble<Placeholder<F, R>>>::Chain: Chain<E>,
     {
-        let trace_env = trace_middlewares_from_env()?;
+        let (trace_env, disabled) = tracing_from_env()?;
         self.stack.clone().assemble(Placeholder::new()).check_chain()?;
+        set_tracing_disabled(disabled);
         Ok(trace_env)
     }
 
-    /// Closes the chain around its innermost part, reads `POWERTOOLS_TRACE_MIDDLEWARES`
-    /// and runs every layer's check.
+    /// Closes the chain around its innermost part, reads the tracing variables and runs
+    /// every layer's check.
     fn end<End>(self, end: End) -> Result<Handler<S::Chain>, BuildError>
     where
         S: Assemble<End>,
         S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
     {
-        let trace_env = trace_middlewares_from_env()?;
+        let (trace_env, disabled) = tracing_from_env()?;
         let chain = self.stack.assemble(end);
         chain.check_chain()?;
+        set_tracing_disabled(disabled);
         Ok(Handler::new(chain, trace_env))
     }
 }

@@ -30,8 +30,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,13 +38,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::examples::{MANIFEST_DIR, binary, note};
 use support::process::{Running, run_bounded};
 use support::runtime_api::{PAST_DEADLINE_MS, Queued, RuntimeApi};
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Building every example from a cold cache on a 2-core machine takes minutes.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(25 * 60);
 /// One run, one invocation, one emulator start: seconds at most.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -111,64 +107,6 @@ fn find_examples_with_events() -> BTreeMap<String, Vec<Case>> {
         cases.sort_by(|a, b| a.name.cmp(&b.name));
     }
     examples
-}
-
-/// Prints past the test harness's output capture: a skipped step must be visible in
-/// `cargo test`'s output, not only when a test fails.
-fn note(message: &str) {
-    let _ = writeln!(std::io::stderr(), "note: {message}");
-}
-
-/// The example binaries, built once for all the tests of this file, by name.
-fn example_binaries() -> &'static HashMap<String, PathBuf> {
-    static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut command = Command::new(cargo);
-        command
-            .args([
-                "build",
-                "--examples",
-                "--message-format=json-render-diagnostics",
-                "--manifest-path",
-            ])
-            .arg(Path::new(MANIFEST_DIR).join("Cargo.toml"));
-        // The examples that need a feature build when this test was built with it;
-        // `cargo test --all-features` (CI) then finds them already built.
-        if cfg!(feature = "http") {
-            command.arg("--all-features");
-        }
-        let (status, stdout, stderr) = run_bounded("cargo build --examples", command, BUILD_TIMEOUT);
-        assert!(status.success(), "cargo build --examples failed:\n{stderr}");
-        let mut binaries = HashMap::new();
-        for line in stdout.lines() {
-            let Ok(message) = serde_json::from_str::<Value>(line) else {
-                continue;
-            };
-            let is_example = message["target"]["kind"]
-                .as_array()
-                .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"));
-            if message["reason"] != "compiler-artifact" || !is_example {
-                continue;
-            }
-            if let (Some(name), Some(path)) = (message["target"]["name"].as_str(), message["executable"].as_str()) {
-                binaries.insert(name.to_owned(), PathBuf::from(path));
-            }
-        }
-        binaries
-    })
-}
-
-/// The binary of an example, or `None` (with a note) when it was not built — an
-/// example whose `required-features` this build does not have.
-fn binary(example: &str) -> Option<&'static Path> {
-    let binary = example_binaries().get(example).map(PathBuf::as_path);
-    if binary.is_none() {
-        note(&format!(
-            "example {example} was not built (it needs a feature this test build lacks; `cargo test --all-features` runs it)"
-        ));
-    }
-    binary
 }
 
 /// Checks `actual` against `expected`, where `"<any>"` matches anything; on a

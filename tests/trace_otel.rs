@@ -99,3 +99,43 @@ async fn a_failure_sets_the_error_status_with_the_message() {
     assert_eq!(refuse.status, Status::error("refuse refused the event"));
     assert_eq!(attribute(refuse, "error.type"), Some(&Value::from("StepFailed")));
 }
+
+#[tokio::test]
+async fn the_handler_segment_is_a_span_with_its_annotations_as_attributes() {
+    use lambda_middleware::middlewares::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
+
+    let handler = Handler::builder()
+        .middleware_with(
+            CaptureLambdaHandler,
+            CaptureLambdaHandlerParams::builder().name("get_booking").build(),
+        )
+        .middleware(step("inner", Pass))
+        .traced()
+        .middleware(step("refuse", Fail))
+        .handler(echo)
+        .unwrap();
+
+    let spans = export(|| async {
+        let error = handler.invoke_with(json!(1), &Context::default()).await.unwrap_err();
+        assert_eq!(error.to_string(), "refuse refused the event");
+    })
+    .await;
+
+    let mut names: Vec<_> = spans.iter().map(|span| span.name.to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["## get_booking", "## inner"]);
+    let segment = by_name(&spans, "## get_booking");
+    let inner = by_name(&spans, "## inner");
+    assert_eq!(inner.parent_span_id, segment.span_context.span_id());
+    // Which invocation of this test process is the first depends on the order the
+    // tests run in; the X-Ray tests check the value in processes of their own.
+    assert!(matches!(attribute(segment, "ColdStart"), Some(Value::Bool(_))));
+    assert_eq!(
+        attribute(segment, "Service"),
+        None,
+        "POWERTOOLS_SERVICE_NAME is not set"
+    );
+    assert_eq!(attribute(segment, "handler"), Some(&Value::from("get_booking")));
+    assert_eq!(segment.status, Status::error("refuse refused the event"));
+    assert_eq!(attribute(segment, "error.type"), Some(&Value::from("StepFailed")));
+}

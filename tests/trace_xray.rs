@@ -353,3 +353,190 @@ async fn forbidden_characters_long_names_and_huge_metadata_still_make_valid_docu
         assert_eq!(document["annotations"], json!({ "kept": true }));
     }
 }
+
+/// Runs an invocation that must panic, polling it once by hand (nothing in these chains
+/// waits), and returns the panic's message.
+fn invoke_panicking<C>(handler: &Handler<C>, event: Value, context: &Context) -> String
+where
+    C: lambda_middleware::Chain<Value, Response = Value>,
+{
+    use std::future::Future;
+    use std::task::{Context as TaskContext, Waker};
+
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut future = std::pin::pin!(invoke(handler, event, context));
+        let _ = future.as_mut().poll(&mut TaskContext::from_waker(Waker::noop()));
+    }))
+    .expect_err("the invocation panics");
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(message), _) => (*message).to_owned(),
+        (_, Some(message)) => message.clone(),
+        _ => panic!("a panic without a message"),
+    }
+}
+
+/// A daemon socket, and a subscriber that sends to it and also records every span.
+fn daemon_and_capture() -> (Daemon, common::capture::Capture) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let layer = XrayLayer::with_daemon_address(&socket.local_addr().unwrap().to_string());
+    let capture = common::capture::Capture::default();
+    let subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer).with(capture.clone()));
+    (
+        Daemon {
+            socket,
+            _subscriber: subscriber,
+        },
+        capture,
+    )
+}
+
+/// Checks a document is a fault whose cause is the panic `message`.
+fn assert_panic_fault(document: &Value, message: &str) {
+    check_rules(document);
+    assert_eq!(document["fault"], true, "{document}");
+    let exceptions = document["cause"]["exceptions"].as_array().expect("exceptions");
+    assert_eq!(exceptions.len(), 1, "{document}");
+    assert!(is_hex(exceptions[0]["id"].as_str().unwrap(), 16), "{document}");
+    assert_eq!(exceptions[0]["message"], message, "{document}");
+    assert_eq!(exceptions[0]["type"], "Panic", "{document}");
+}
+
+/// Every middleware span of the capture closed exactly once, none left open.
+fn assert_every_span_closed(capture: &common::capture::Capture) {
+    let spans = capture.spans();
+    let mut closes: Vec<usize> = spans.iter().map(|span| span.closed.expect("closed")).collect();
+    let count = closes.len();
+    closes.sort_unstable();
+    closes.dedup();
+    assert_eq!(closes.len(), count, "two spans share a close: {spans:?}");
+}
+
+#[tokio::test]
+async fn a_panicking_middleware_is_a_fault_with_the_panic_message_and_the_next_invocation_is_clean() {
+    let (daemon, capture) = daemon_and_capture();
+    let handler = Handler::builder()
+        .middleware(step("outer", Pass))
+        .traced()
+        .middleware(step("explode", common::Behaviour::Panic))
+        .traced()
+        .handler(echo)
+        .unwrap();
+
+    let message = invoke_panicking(&handler, json!("panic"), &context(&header(TRACE, true)));
+    assert_eq!(message, "explode panicked on \"panic\"");
+    // The same handler serves the next invocation; its documents come after the
+    // panic's on the loopback, so the panic sent exactly two.
+    let response = invoke(&handler, json!("next"), &context(&header(TRACE, true))).await;
+    assert_eq!(response.unwrap(), json!({ "echo": "next" }));
+
+    let documents = daemon.receive(5);
+    let names: Vec<_> = documents.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["## explode", "## outer", "handler_work", "## explode", "## outer"]
+    );
+    assert_panic_fault(&documents[0], "explode panicked on \"panic\"");
+    assert_panic_fault(&documents[1], "explode panicked on \"panic\"");
+    assert_eq!(documents[0]["parent_id"], documents[1]["id"]);
+    assert_eq!(documents[1]["parent_id"], LAMBDA_PARENT);
+    for document in &documents[2..] {
+        check_rules(document);
+        assert!(
+            document.get("fault").is_none() && document.get("cause").is_none(),
+            "{document}"
+        );
+    }
+    assert_every_span_closed(&capture);
+    assert_eq!(capture.middleware_spans().len(), 4);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_fault_of_the_traced_middleware_around_it() {
+    let (daemon, capture) = daemon_and_capture();
+    let handler = Handler::builder()
+        .middleware(step("guard", Pass))
+        .traced()
+        .middleware(step("untraced", Pass))
+        .untraced()
+        .handler(|event: Value, _: &Context| async move {
+            if event["order"] == 2 {
+                panic!("no stock for order {}", event["order"]);
+            }
+            Ok::<_, Error>(event)
+        })
+        .unwrap();
+
+    let message = invoke_panicking(&handler, json!({ "order": 2 }), &context(&header(TRACE, true)));
+    assert_eq!(message, "no stock for order 2");
+    let response = invoke(&handler, json!({ "order": 3 }), &context(&header(TRACE, true))).await;
+    assert_eq!(response.unwrap(), json!({ "order": 3 }));
+
+    let documents = daemon.receive(2);
+    assert_eq!(documents[0]["name"], "## guard");
+    assert_panic_fault(&documents[0], "no stock for order 2");
+    assert_eq!(documents[1]["name"], "## guard");
+    assert!(documents[1].get("fault").is_none(), "{}", documents[1]);
+    assert_every_span_closed(&capture);
+}
+
+/// A hook middleware whose `before` panics on the event `"panic"`: its `before` runs
+/// when the layer's future is made, not when it is polled.
+struct PanicBefore;
+
+impl Middleware<Value, Value> for PanicBefore {
+    type Params = ();
+    const TRACE_EXECUTION: Option<bool> = Some(true);
+
+    fn name(&self) -> &'static str {
+        "panic_before"
+    }
+
+    fn before(&self, _: &(), event: &mut Value, _: &Context) -> Result<lambda_middleware::hooks::Flow<Value>, Error> {
+        if *event == "panic" {
+            panic!("before refused {event}");
+        }
+        Ok(lambda_middleware::hooks::Flow::Continue)
+    }
+}
+
+#[tokio::test]
+async fn a_hook_that_panics_as_the_chain_is_made_is_a_fault_too() {
+    let (daemon, capture) = daemon_and_capture();
+    // Outermost, so its future is made by `invoke_with` itself; and inside another
+    // traced middleware, so it is made while the outer one is polled.
+    let outermost = Handler::builder().middleware(PanicBefore).handler(echo).unwrap();
+    let inner = Handler::builder()
+        .middleware(step("outer", Pass))
+        .traced()
+        .middleware(PanicBefore)
+        .handler(echo)
+        .unwrap();
+
+    let message = invoke_panicking(&outermost, json!("panic"), &context(&header(TRACE, true)));
+    assert_eq!(message, "before refused \"panic\"");
+    let message = invoke_panicking(&inner, json!("panic"), &context(&header(TRACE, true)));
+    assert_eq!(message, "before refused \"panic\"");
+    invoke(&outermost, json!("marker"), &context(&header(TRACE, true)))
+        .await
+        .unwrap();
+
+    let documents = daemon.receive(5);
+    let names: Vec<_> = documents.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "## panic_before",
+            "## panic_before",
+            "## outer",
+            "handler_work",
+            "## panic_before"
+        ]
+    );
+    for document in &documents[..3] {
+        assert_panic_fault(document, "before refused \"panic\"");
+    }
+    assert_eq!(documents[1]["parent_id"], documents[2]["id"]);
+    assert!(documents[4].get("fault").is_none());
+    assert_every_span_closed(&capture);
+}

@@ -434,3 +434,26 @@ fn tower_layers_hosted_in_a_chain_allocate_nothing() {
         "allocations in two invocations through three hosted layers"
     );
 }
+
+#[test]
+fn the_handler_segment_costs_no_allocation_when_no_subscriber_is_set() {
+    use lambda_middleware::middlewares::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
+
+    // This test binary installs no `tracing` subscriber, global or scoped.
+    assert!(!tracing::dispatcher::has_been_set());
+    let handler = Handler::builder()
+        .middleware_with(
+            CaptureLambdaHandler,
+            CaptureLambdaHandlerParams::builder().name("handler").build(),
+        )
+        .middleware(AddBoth::<1>)
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+
+    assert_eq!(outputs, [(1 + 1) * 1000 + 7 + 1, (2 + 1) * 1000 + 7 + 1]);
+    assert_eq!(allocations, 0);
+}

@@ -11,6 +11,9 @@
 //!
 //! Deployed (or under `cargo lambda watch`), `AWS_LAMBDA_RUNTIME_API` is set: the same
 //! handler runs under `lambda_runtime`, and each invocation's waterfall goes to stderr.
+//! With `--features xray` the spans also reach X-Ray as subsegments (`## ValidateOrder`
+//! and `## handler`), under the runtime and locally: with a sampled `_X_AMZN_TRACE_ID`
+//! and something listening on UDP 127.0.0.1:2000 (see `middleware_trace_execution`).
 
 mod waterfall;
 
@@ -160,8 +163,15 @@ async fn handler(order: Order, _: &Context) -> Result<Receipt, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Tracing: the waterfall of each invocation (to stderr as it finishes under the
+    // runtime, printed below locally). With the `xray` feature, every span also goes to
+    // the X-Ray daemon as a subsegment whenever there is a trace header, under the
+    // runtime and locally alike.
     let waterfall = Waterfall::new(on_lambda);
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(waterfall.clone()))?;
+    let subscriber = tracing_subscriber::registry().with(waterfall.clone());
+    #[cfg(feature = "xray")]
+    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+    tracing::subscriber::set_global_default(subscriber)?;
 
     let handler = Handler::builder()
         .middleware(CorrelationId)

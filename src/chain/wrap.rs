@@ -1,9 +1,11 @@
 //! [`Wrap`]: one middleware around the rest of the chain, and the future of that layer.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -110,15 +112,44 @@ where
 /// The span is made before `call`, and entered while it runs, so that it also covers
 /// what a middleware does when its future is made (its hooks' `before`). One call site
 /// for `call` whatever the decision: the inner chain is inlined into it, and two sites
-/// would double the code at every layer.
+/// would double the code at every layer. (The two below are one per layer: which one a
+/// layer has is decided by the constant `D::TRACED`.)
+///
+/// A panic in a traced layer marks its span as a fault with the panic's message and
+/// closes it, then goes on unwinding (see [`WrapFuture`]).
 #[inline(always)]
 pub(super) fn layer<D: Decide, F>(name: impl Fn() -> &'static str, call: impl FnOnce() -> F) -> WrapFuture<F, D> {
-    let span = WrapFuture::<(), D>::span(name);
+    let mut span = WrapFuture::<(), D>::span(name);
     let future = {
-        let _entered = WrapFuture::<(), D>::enter(&span);
-        call()
+        let entered = WrapFuture::<(), D>::enter(&span);
+        if D::TRACED {
+            match panic::catch_unwind(AssertUnwindSafe(call)) {
+                Ok(future) => future,
+                Err(payload) => {
+                    drop(entered);
+                    // SAFETY: `WrapFuture::span` wrote the slot because `D::TRACED`.
+                    close_panicked(unsafe { span.assume_init_mut() }, payload)
+                }
+            }
+        } else {
+            call()
+        }
     };
     WrapFuture::new(future, span)
+}
+
+/// Marks the span of a layer a panic went through, closes it, and resumes the panic.
+///
+/// Out of line and cold: it runs only when a traced middleware (or something inside
+/// it) panicked. The span is taken out of its slot, so it is closed here, once, and
+/// the slot's own drop finds nothing to close.
+#[cold]
+#[inline(never)]
+fn close_panicked(slot: &mut Option<Box<Span>>, payload: Box<dyn Any + Send>) -> ! {
+    if let Some(span) = slot.take() {
+        trace_span::record_panic(&span, &*payload);
+    }
+    panic::resume_unwind(payload)
 }
 
 /// The params a middleware was given are the params it takes (`T`): only `T: ParamsOf<T>`
@@ -258,15 +289,28 @@ where
         let this = self.project();
         // One call site for the inner `poll` on every path: the inner layers are
         // inlined into it, and a call site per path would multiply the code by the
-        // number of paths at every layer.
-        let entered = if D::TRACED {
+        // number of paths at every layer. (The two below are one per layer: which one
+        // a layer has is decided by a constant.)
+        //
+        // A traced layer catches a panic of the inner poll to mark its span as a fault
+        // with the message, then resumes it: the chain never swallows a panic
+        // (`lambda_runtime` reports it). `D::TRACED` is a constant, so an untraced
+        // layer has the plain poll only, and no unwinding code of its own.
+        let poll = if D::TRACED {
             // SAFETY: `WrapFuture::span` wrote the slot because `D::TRACED`.
-            unsafe { this.span.assume_init_ref() }.as_deref().map(Span::enter)
+            let entered = unsafe { this.span.assume_init_ref() }.as_deref().map(Span::enter);
+            let future = this.future;
+            match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                Ok(poll) => poll,
+                Err(payload) => {
+                    drop(entered);
+                    // SAFETY: as above.
+                    close_panicked(unsafe { this.span.assume_init_mut() }, payload)
+                }
+            }
         } else {
-            None
+            this.future.poll(cx)
         };
-        let poll = this.future.poll(cx);
-        drop(entered);
         if D::TRACED {
             if let Poll::Ready(outcome) = &poll {
                 // SAFETY: as above.

@@ -2,6 +2,7 @@
 //!
 //! | middleware | what it does | feature | Powertools (Python) | Middy |
 //! |------------|--------------|---------|---------------------|-------|
+//! | [`CaptureLambdaHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
 //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
 //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
 //! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
@@ -82,6 +83,7 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+mod capture_lambda_handler;
 pub(crate) mod correlation_id;
 mod cors;
 mod http;
@@ -100,6 +102,7 @@ mod timeout;
 mod validator;
 mod warmup;
 
+pub use capture_lambda_handler::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
 /// The metrics middleware lives with the logger in [`observe`](crate::observe).
 pub use crate::observe::{Metrics, MetricsParams};
 pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};

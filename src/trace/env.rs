@@ -1,5 +1,7 @@
 //! Reading the tracing switches from the environment, strictly.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::error::BuildError;
 
 /// The variable that turns tracing on for every middleware that has no choice of its own.
@@ -40,12 +42,74 @@ pub fn parse_bool_env(name: &'static str, value: &str) -> Result<bool, BuildErro
 /// assert_eq!(trace_middlewares_from_env().unwrap(), false);
 /// ```
 pub fn trace_middlewares_from_env() -> Result<bool, BuildError> {
-    match std::env::var(TRACE_MIDDLEWARES_ENV) {
-        Ok(value) if value.trim().is_empty() => Ok(false),
-        Ok(value) => parse_bool_env(TRACE_MIDDLEWARES_ENV, &value),
-        Err(std::env::VarError::NotPresent) => Ok(false),
+    bool_from_env(TRACE_MIDDLEWARES_ENV, false)
+}
+
+/// The variable that turns off all of the crate's tracing: middleware spans, the
+/// handler's segment ([`CaptureLambdaHandler`](crate::middlewares::CaptureLambdaHandler))
+/// and [`Tracer`](crate::Tracer) annotations and metadata.
+pub const TRACE_DISABLED_ENV: &str = "POWERTOOLS_TRACE_DISABLED";
+
+/// Reads `POWERTOOLS_TRACE_DISABLED`: unset or empty is `false`.
+///
+/// [`HandlerBuilder::handler`](crate::HandlerBuilder::handler) reads it, and sets
+/// [`tracing_disabled`] from it.
+///
+/// ```
+/// use lambda_middleware::trace::trace_disabled_from_env;
+///
+/// // Unset in doctests.
+/// assert_eq!(trace_disabled_from_env().unwrap(), false);
+/// ```
+pub fn trace_disabled_from_env() -> Result<bool, BuildError> {
+    bool_from_env(TRACE_DISABLED_ENV, false)
+}
+
+/// The variable that turns off (`false`) the handler's response as metadata of its
+/// segment ([`CaptureLambdaHandler`](crate::middlewares::CaptureLambdaHandler)); on
+/// when unset.
+pub const CAPTURE_RESPONSE_ENV: &str = "POWERTOOLS_TRACER_CAPTURE_RESPONSE";
+
+/// The variable that turns off (`false`) the handler's error as metadata of its
+/// segment ([`CaptureLambdaHandler`](crate::middlewares::CaptureLambdaHandler)); on
+/// when unset.
+pub const CAPTURE_ERROR_ENV: &str = "POWERTOOLS_TRACER_CAPTURE_ERROR";
+
+/// The crate's tracing switch: `true` after a handler was built with
+/// `POWERTOOLS_TRACE_DISABLED` true.
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether all of the crate's tracing is off: `POWERTOOLS_TRACE_DISABLED` as the last
+/// handler built in this process read it (`false` before any was).
+///
+/// Like the variable, the switch is the process's, not one handler's: it is what
+/// [`Tracer`](crate::Tracer) calls read, and they belong to no handler. Traced
+/// middlewares look at it when they would open a span, and only when a `tracing`
+/// subscriber is set; untraced ones never do.
+///
+/// ```
+/// use lambda_middleware::trace::tracing_disabled;
+///
+/// // No handler built here with the variable set.
+/// assert!(!tracing_disabled());
+/// ```
+pub fn tracing_disabled() -> bool {
+    DISABLED.load(Ordering::Relaxed)
+}
+
+pub(crate) fn set_tracing_disabled(disabled: bool) {
+    DISABLED.store(disabled, Ordering::Relaxed);
+}
+
+/// A boolean variable, strictly: unset or empty is `default`, anything that is not
+/// one of Powertools' spellings is an error naming the variable and the value.
+pub(crate) fn bool_from_env(name: &'static str, default: bool) -> Result<bool, BuildError> {
+    match std::env::var(name) {
+        Ok(value) if value.trim().is_empty() => Ok(default),
+        Ok(value) => parse_bool_env(name, &value),
+        Err(std::env::VarError::NotPresent) => Ok(default),
         Err(std::env::VarError::NotUnicode(value)) => Err(BuildError::InvalidEnv {
-            name: TRACE_MIDDLEWARES_ENV,
+            name,
             value: value.to_string_lossy().into_owned(),
             expected: ACCEPTED,
         }),

@@ -3,6 +3,7 @@
 //! | variable | meaning | default |
 //! |----------|---------|---------|
 //! | `POWERTOOLS_TRACE_MIDDLEWARES` | trace every middleware that has no choice of its own (`1 y yes t true on` / `0 n no f false off`, any case; anything else is a [`BuildError`](crate::BuildError)) | off |
+//! | `POWERTOOLS_TRACE_DISABLED` | turn off all of the crate's tracing: middleware spans, the handler's segment, `Tracer` annotations and metadata (same spellings; see [`tracing_disabled`]) | off |
 //!
 //! A traced middleware runs inside a `tracing` span named `middleware` whose
 //! `otel.name` field is `## <name>` (so `tracing-opentelemetry` exports it under that
@@ -18,16 +19,19 @@
 //! annotations span attributes there).
 
 pub(crate) mod choice;
-mod env;
+pub(crate) mod env;
 pub(crate) mod span;
-mod tracer;
+pub(crate) mod tracer;
 #[cfg(feature = "xray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "xray")))]
 pub mod xray;
 
 pub use choice::{Auto, TraceChoice, Traced, Untraced};
-pub use env::{TRACE_MIDDLEWARES_ENV, parse_bool_env, trace_middlewares_from_env};
-pub use span::MIDDLEWARE_SPAN;
+pub use env::{
+    CAPTURE_ERROR_ENV, CAPTURE_RESPONSE_ENV, TRACE_DISABLED_ENV, TRACE_MIDDLEWARES_ENV, parse_bool_env,
+    trace_disabled_from_env, trace_middlewares_from_env, tracing_disabled,
+};
+pub use span::{HANDLER_SPAN, MIDDLEWARE_SPAN};
 #[doc(hidden)]
 pub use tracer::Annotation;
 pub use tracer::{

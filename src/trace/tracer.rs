@@ -52,7 +52,8 @@ pub const METADATA_TARGET: &str = "lambda_middleware::metadata";
 ///   `AWS.` are reserved by X-Ray and refused.
 ///
 /// Every mistake is dropped with a `tracing` warning: a `Tracer` never panics and
-/// never fails an invocation.
+/// never fails an invocation. With `POWERTOOLS_TRACE_DISABLED` true (see
+/// [`tracing_disabled`](crate::trace::tracing_disabled)), it puts nothing anywhere.
 ///
 /// # Example
 ///
@@ -158,6 +159,9 @@ impl Tracer {
     /// lambda_middleware::Tracer::new().put_annotation("Tags", vec!["a", "b"]);
     /// ```
     pub fn put_annotation<V: AnnotationValue>(&self, key: &str, value: V) {
+        if crate::trace::tracing_disabled() {
+            return;
+        }
         let value = value.into_annotation();
         if !is_valid_annotation_key(key) {
             tracing::warn!(
@@ -220,6 +224,9 @@ impl Tracer {
     /// tracer.put_metadata_in("billing", "pairs", &by_pair);
     /// ```
     pub fn put_metadata_in<V: Serialize + ?Sized>(&self, namespace: &str, key: &str, value: &V) {
+        if crate::trace::tracing_disabled() {
+            return;
+        }
         if namespace.is_empty() || namespace.starts_with("AWS.") {
             tracing::warn!(
                 namespace,
@@ -261,11 +268,18 @@ impl fmt::Debug for Tracer {
 
 /// `POWERTOOLS_SERVICE_NAME`, read once: the default metadata namespace.
 fn service_name() -> &'static str {
-    static SERVICE: OnceLock<String> = OnceLock::new();
-    SERVICE.get_or_init(|| match std::env::var(SERVICE_NAME_ENV) {
-        Ok(name) if !name.trim().is_empty() => name.trim().to_owned(),
-        _ => DEFAULT_NAMESPACE.to_owned(),
-    })
+    service_name_from_env().unwrap_or(DEFAULT_NAMESPACE)
+}
+
+/// `POWERTOOLS_SERVICE_NAME`, read once per process; `None` when unset or blank.
+pub(crate) fn service_name_from_env() -> Option<&'static str> {
+    static SERVICE: OnceLock<Option<String>> = OnceLock::new();
+    SERVICE
+        .get_or_init(|| match std::env::var(SERVICE_NAME_ENV) {
+            Ok(name) if !name.trim().is_empty() => Some(name.trim().to_owned()),
+            _ => None,
+        })
+        .as_deref()
 }
 
 /// X-Ray's rule for annotation keys: `[A-Za-z0-9_]+`.

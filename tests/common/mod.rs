@@ -23,6 +23,9 @@ pub enum Behaviour {
     /// Puts the annotations `Step` (its name) and `Calls` (1), the metadata `event`,
     /// then runs the rest of the chain.
     Annotate,
+    /// Panics with `<name> panicked on <event>` when the event is the string `"panic"`;
+    /// runs the rest of the chain otherwise.
+    Panic,
 }
 
 /// A middleware with a chosen name and behaviour.
@@ -64,6 +67,12 @@ impl Middleware<Value, Value> for Step {
                 TRACER.put_annotation("Step", self.name);
                 TRACER.put_annotation("Calls", 1_u32);
                 TRACER.put_metadata("event", &event);
+                Ok(next.run(event).await?)
+            }
+            Behaviour::Panic => {
+                if event == "panic" {
+                    panic!("{} panicked on {event}", self.name);
+                }
                 Ok(next.run(event).await?)
             }
         }

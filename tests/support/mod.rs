@@ -3,6 +3,7 @@
 //! Each test binary uses its own part of it, so unused items are expected.
 #![allow(dead_code)]
 
+pub mod examples;
 pub mod layers;
 pub mod process;
 pub mod runtime_api;

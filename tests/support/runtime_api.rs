@@ -67,6 +67,13 @@ impl Queued {
         self.deadline_ms = deadline_ms;
         self
     }
+
+    /// The same event with another X-Ray trace header (`Lambda-Runtime-Trace-Id`):
+    /// the default one is not sampled.
+    pub fn trace_id(mut self, header: impl Into<String>) -> Queued {
+        self.trace_id = header.into();
+        self
+    }
 }
 
 /// Where the function posted an invocation's outcome.

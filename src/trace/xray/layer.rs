@@ -16,7 +16,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::daemon::{DAEMON_ADDRESS_ENV, DEFAULT_DAEMON_ADDRESS, Daemon, DaemonAddressError};
 use super::document::{FIELDS_NAMESPACE, Failure, Subsegment, epoch_seconds};
 use super::header::{TRACE_HEADER_ENV, TraceHeader};
-use crate::trace::span::MIDDLEWARE_SPAN;
+use crate::trace::span::{HANDLER_SPAN, MIDDLEWARE_SPAN};
 
 /// A [`tracing_subscriber::Layer`] that sends spans to the AWS X-Ray daemon as
 /// subsegments: every traced middleware's `## name` span, and every span opened
@@ -211,8 +211,11 @@ pub(crate) fn with_current_subsegment(f: impl FnOnce(&mut Subsegment)) {
     });
 }
 
+/// A traced middleware's span, or the handler's segment: the spans of this crate that
+/// may find the trace in `_X_AMZN_TRACE_ID` when no span around them carries it.
 fn is_middleware_span(metadata: &Metadata<'_>) -> bool {
-    metadata.name() == MIDDLEWARE_SPAN && metadata.target().starts_with("lambda_middleware")
+    (metadata.name() == MIDDLEWARE_SPAN || metadata.name() == HANDLER_SPAN)
+        && metadata.target().starts_with("lambda_middleware")
 }
 
 impl<S> Layer<S> for XrayLayer
