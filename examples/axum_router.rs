@@ -67,6 +67,8 @@ async fn main() -> Result<(), Error> {
         .service(app())?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda\'s logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_http::run(handler).await;
     }
     let event = include_str!("events/axum_router.json");

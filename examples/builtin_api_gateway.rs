@@ -41,7 +41,12 @@ async fn get_booking(request: ApiGatewayProxyRequest, _: &Context) -> Result<Api
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Text or JSON lines, and the level, as Lambda's logging controls ask.
+        lambda_middleware::observe::init()?;
+    } else {
+        tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    }
 
     let correlation = CorrelationIdParams::builder()
         .sources([

@@ -55,6 +55,8 @@ async fn main() -> Result<(), Error> {
         .service(app());
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda\'s logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_http::run(service).await;
     }
     let event = include_str!("events/chain_as_layer.json");

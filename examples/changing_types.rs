@@ -158,6 +158,8 @@ async fn main() -> Result<(), Error> {
         .handler(place_order)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda\'s logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_runtime::run(handler).await;
     }
     let event: Value = serde_json::from_str(include_str!("events/changing_types.json"))?;

@@ -20,10 +20,6 @@ use aws_lambda_events::encodings::Body;
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded, Tracer};
 use serde_json::{Value, json};
-use tracing_subscriber::Layer;
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 static TRACER: Tracer = Tracer::new();
 
@@ -139,15 +135,21 @@ async fn handler(request: ApiGatewayProxyRequest, _: &Context) -> Result<ApiGate
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
-    // HTTP client log every connection and the whole raw event). With the `xray`
-    // feature, the `## middleware_custom` span, with its `CustomerId` annotation, goes to
-    // the X-Ray daemon whenever there is a trace header, under the runtime and locally.
-    let logs = on_lambda.then(|| tracing_subscriber::fmt::layer().with_filter(LevelFilter::INFO));
-    let subscriber = tracing_subscriber::registry().with(logs);
-    #[cfg(feature = "xray")]
-    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-    subscriber.init();
+    // Tracing. With the `xray` feature, the `## middleware_custom` span, with its
+    // `CustomerId` annotation, goes to the X-Ray daemon whenever there is a trace header,
+    // under the runtime and locally alike. Under the runtime, the logs are what Lambda's
+    // logging controls ask for (text or JSON, and the level: INFO unless set).
+    if on_lambda {
+        lambda_middleware::observe::init()?;
+    } else {
+        #[cfg(feature = "xray")]
+        {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::util::SubscriberInitExt;
+            let xray = lambda_middleware::trace::xray::XrayLayer::from_env();
+            tracing_subscriber::registry().with(xray).init();
+        }
+    }
 
     let handler = Handler::builder().middleware(MiddlewareCustom).handler(handler)?;
     if on_lambda {

@@ -80,23 +80,23 @@ async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
-    // HTTP client log every connection and the whole raw event); locally, to stderr,
-    // every span as it closes with its time and, at DEBUG, each annotation and metadata
-    // entry. With the `xray` feature, every span also goes to the X-Ray daemon as a
+    // Tracing. With the `xray` feature, every span goes to the X-Ray daemon as a
     // subsegment whenever there is a trace header, under the runtime and locally alike.
-    let logs = if on_lambda {
-        fmt::layer().with_filter(LevelFilter::INFO).boxed()
+    // Under the runtime, the logs are what Lambda's logging controls ask for (text or
+    // JSON, and the level: INFO unless set); locally, to stderr, every span as it closes
+    // with its time and, at DEBUG, each annotation and metadata entry.
+    if on_lambda {
+        lambda_middleware::observe::init()?;
     } else {
         let local = fmt::layer()
             .with_span_events(FmtSpan::CLOSE)
-            .with_writer(std::io::stderr);
-        local.with_filter(LevelFilter::DEBUG).boxed()
-    };
-    let subscriber = tracing_subscriber::registry().with(logs);
-    #[cfg(feature = "xray")]
-    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-    subscriber.init();
+            .with_writer(std::io::stderr)
+            .with_filter(LevelFilter::DEBUG);
+        let subscriber = tracing_subscriber::registry().with(local);
+        #[cfg(feature = "xray")]
+        let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+        subscriber.init();
+    }
 
     let handler = Handler::builder()
         .middleware(MiddlewareWithAdvancedTracing)

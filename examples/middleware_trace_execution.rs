@@ -40,7 +40,6 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Instrument, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -114,17 +113,18 @@ async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    // Tracing. Under the runtime, logs at INFO and above (below that, the runtime and its
-    // HTTP client log every connection and the whole raw event); locally, the span tree.
-    // With the `xray` feature, every span also goes to the X-Ray daemon as a subsegment
-    // whenever there is a trace header, under the runtime and locally alike.
-    let logs = on_lambda.then(|| tracing_subscriber::fmt::layer().with_filter(LevelFilter::INFO));
-    let subscriber = tracing_subscriber::registry()
-        .with(logs)
-        .with((!on_lambda).then_some(SpanTree));
-    #[cfg(feature = "xray")]
-    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-    subscriber.init();
+    // Tracing. With the `xray` feature, every span goes to the X-Ray daemon as a
+    // subsegment whenever there is a trace header, under the runtime and locally alike.
+    // Under the runtime, the logs are what Lambda's logging controls ask for (text or
+    // JSON, and the level: INFO unless set); locally, the span tree.
+    if on_lambda {
+        lambda_middleware::observe::init()?;
+    } else {
+        let subscriber = tracing_subscriber::registry().with(SpanTree);
+        #[cfg(feature = "xray")]
+        let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+        subscriber.init();
+    }
 
     let handler = Handler::builder()
         .middleware(MiddlewareWithTracing)

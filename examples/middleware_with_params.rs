@@ -67,6 +67,8 @@ async fn main() -> Result<(), Error> {
         .handler(handler)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda\'s logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_runtime::run(handler).await;
     }
     let event = serde_json::from_str(include_str!("events/middleware_with_params.json"))?;

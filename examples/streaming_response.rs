@@ -98,6 +98,8 @@ async fn main() -> Result<(), Error> {
         .handler(report)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda\'s logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_http::run_with_streaming_response(handler).await;
     }
 

@@ -71,7 +71,19 @@ async fn main() -> Result<(), Error> {
     let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
     let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("trace_opentelemetry"));
-    tracing_subscriber::registry().with(otel).init();
+    // Under the runtime, the logs too, as Lambda's logging controls ask (text or JSON,
+    // and the level); the spans go through OpenTelemetry only.
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let logs = match on_lambda {
+        true => {
+            let setup = lambda_middleware::observe::Setup::from_env()?;
+            #[cfg(feature = "xray")]
+            let setup = setup.xray(false);
+            Some(setup.layer())
+        }
+        false => None,
+    };
+    tracing_subscriber::registry().with(logs).with(otel).init();
 
     let handler = Handler::builder()
         .middleware_with(
@@ -81,7 +93,7 @@ async fn main() -> Result<(), Error> {
         .middleware(ValidateProduct)
         .handler(get_product)?;
 
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    if on_lambda {
         let flush = provider.clone();
         let after_each_invocation = move || {
             if let Err(error) = flush.force_flush() {

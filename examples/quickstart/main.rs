@@ -10,7 +10,8 @@
 //! nested inside it; the other two middlewares are not traced and do not appear.
 //!
 //! Deployed (or under `cargo lambda watch`), `AWS_LAMBDA_RUNTIME_API` is set: the same
-//! handler runs under `lambda_runtime`, and each invocation's waterfall goes to stderr.
+//! handler runs under `lambda_runtime`, logging as Lambda's logging controls ask
+//! (`lambda_middleware::observe::init`).
 //! With `--features xray` the spans also reach X-Ray as subsegments (`## ValidateOrder`
 //! and `## handler`), under the runtime and locally: with a sampled `_X_AMZN_TRACE_ID`
 //! and something listening on UDP 127.0.0.1:2000 (see `middleware_trace_execution`).
@@ -163,15 +164,19 @@ async fn handler(order: Order, _: &Context) -> Result<Receipt, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    // Tracing: the waterfall of each invocation (to stderr as it finishes under the
-    // runtime, printed below locally). With the `xray` feature, every span also goes to
-    // the X-Ray daemon as a subsegment whenever there is a trace header, under the
-    // runtime and locally alike.
-    let waterfall = Waterfall::new(on_lambda);
-    let subscriber = tracing_subscriber::registry().with(waterfall.clone());
-    #[cfg(feature = "xray")]
-    let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
-    tracing::subscriber::set_global_default(subscriber)?;
+    // Tracing. With the `xray` feature, every span goes to the X-Ray daemon as a
+    // subsegment whenever there is a trace header, under the runtime and locally alike.
+    // Under the runtime, the logs are what Lambda's logging controls ask for (text or
+    // JSON, and the level: INFO unless set); locally, the waterfall printed below.
+    let waterfall = Waterfall::new();
+    if on_lambda {
+        lambda_middleware::observe::init()?;
+    } else {
+        let subscriber = tracing_subscriber::registry().with(waterfall.clone());
+        #[cfg(feature = "xray")]
+        let subscriber = subscriber.with(lambda_middleware::trace::xray::XrayLayer::from_env());
+        tracing::subscriber::set_global_default(subscriber)?;
+    }
 
     let handler = Handler::builder()
         .middleware(CorrelationId)

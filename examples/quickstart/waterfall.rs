@@ -2,10 +2,9 @@
 //!
 //! [`Waterfall`] is a `tracing_subscriber` layer. Each span records when it opened and
 //! closed; when a root span (one without a parent: an invocation) closes, its whole
-//! tree becomes one [`Trace`], which is kept for [`Waterfall::take`] and, when the
-//! layer is `live`, printed to stderr at once. A span is shown under its `otel.name`
-//! field when it has one — `## <middleware>` for traced middlewares — and under its
-//! own name otherwise.
+//! tree becomes one [`Trace`], which is kept for [`Waterfall::take`]. A span is shown
+//! under its `otel.name` field when it has one — `## <middleware>` for traced
+//! middlewares — and under its own name otherwise.
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
@@ -24,17 +23,12 @@ const BAR_WIDTH: usize = 40;
 #[derive(Clone, Default)]
 pub struct Waterfall {
     traces: Arc<Mutex<Vec<Trace>>>,
-    live: bool,
 }
 
 impl Waterfall {
-    /// A layer that keeps finished traces for [`take`](Self::take); a `live` one also
-    /// prints each to stderr as soon as it is finished.
-    pub fn new(live: bool) -> Self {
-        Waterfall {
-            traces: Arc::default(),
-            live,
-        }
+    /// A layer that keeps finished traces for [`take`](Self::take).
+    pub fn new() -> Self {
+        Waterfall::default()
     }
 
     /// The traces finished since the last call.
@@ -213,11 +207,7 @@ where
                 let mut rows = std::mem::take(&mut open.rows);
                 rows.push(row);
                 rows.sort_by_key(|row| (row.start, row.depth));
-                let trace = Trace { rows };
-                if self.live {
-                    eprintln!("{trace}");
-                }
-                self.traces.lock().unwrap().push(trace);
+                self.traces.lock().unwrap().push(Trace { rows });
             }
         }
     }

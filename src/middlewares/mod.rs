@@ -102,9 +102,9 @@ mod timeout;
 mod validator;
 mod warmup;
 
-pub use capture_lambda_handler::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
 /// The metrics middleware lives with the logger in [`observe`](crate::observe).
 pub use crate::observe::{Metrics, MetricsParams};
+pub use capture_lambda_handler::{CaptureLambdaHandler, CaptureLambdaHandlerParams};
 pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdParams, CorrelationIdSource};
 pub use cors::{Cors, CorsParams};
 pub use http::{BuildHttpResponse, HttpRequest, HttpResponse};
