@@ -16,7 +16,7 @@ from pathlib import Path
 ORDER = [
     "handler", "limit", "one-async-fn", "lambda-middleware", "lambda-middleware-hooks",
     "lambda-middleware-hooks-decided", "lambda-middleware-subscriber",
-    "lambda-middleware-service", "tower-named", "tower-boxed", "dyn-chain",
+    "lambda-middleware-service", "lambda-middleware-tower-layers", "tower-named", "tower-boxed", "dyn-chain",
     "traced-no-subscriber", "traced-fmt", "traced-xray", "builtins-async", "builtins-hooks",
     "parse-inline", "parse-layer",
 ]
@@ -33,6 +33,7 @@ LABELS = {
     "parse-layer": "the same order parsed by a `Parse` layer",
     "lambda-middleware-subscriber": "lambda-middleware, fmt subscriber set",
     "lambda-middleware-service": "lambda-middleware as tower::Service",
+    "lambda-middleware-tower-layers": "lambda-middleware hosting tower layers (`.layer`)",
     "tower-named": "tower, named futures",
     "tower-boxed": "tower, boxed futures",
     "dyn-chain": "`Vec<Box<dyn>>`, boxed Next",

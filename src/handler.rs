@@ -97,7 +97,8 @@ impl<C> Handler<C> {
         &self.shared.chain
     }
 
-    /// Whether `POWERTOOLS_TRACE_MIDDLEWARES` was on when this handler was built.
+    /// Whether `POWERTOOLS_TRACE_MIDDLEWARES` was on when this handler was built (and
+    /// `POWERTOOLS_TRACE_DISABLED` was not: disabled, nothing is traced).
     ///
     /// ```
     /// use lambda_middleware::{Error, Handler};

@@ -49,6 +49,8 @@ impl<E, R> Accept for Placeholder<TakesLambdaEvent<E>, R> {
     type Event = E;
 }
 
+// Not listed in errors: a placeholder is never what a user's chain ends in.
+#[diagnostic::do_not_recommend]
 impl<F, R, E> Chain<E> for Placeholder<F, R>
 where
     R: Send,
