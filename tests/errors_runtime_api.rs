@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::json;
-use support::runtime_api::{FUNCTION_ENV, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 #[test]
 fn every_error_is_posted_under_its_own_name() {
@@ -87,18 +87,12 @@ fn a_timeout_is_posted_as_a_timeout_error() {
 #[test]
 #[ignore = "started by the tests above as the function process"]
 fn lambda_function() {
-    let name = std::env::var(FUNCTION_ENV).expect("started by a test, with TEST_LAMBDA_FUNCTION set");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
+    serve_function(1, |name| async move {
         match name.as_str() {
             "errors" => functions::errors().await,
             other => panic!("no function named {other:?}"),
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }
 
 mod functions {

@@ -8,7 +8,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::runtime_api::{FUNCTION_ENV, PAST_DEADLINE_MS, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{PAST_DEADLINE_MS, Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 fn api_gateway(method: &str, path: &str, headers: Value) -> Value {
     json!({
@@ -125,20 +125,15 @@ fn the_http_built_ins_answer_through_the_runtime_api() {
 #[test]
 #[ignore = "started by the test above as the function process"]
 fn lambda_function() {
-    let name = std::env::var(FUNCTION_ENV).expect("started by a test, with TEST_LAMBDA_FUNCTION set");
-    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
-        match name.as_str() {
-            "http_built_ins" => functions::http_built_ins().await,
-            other => panic!("no function named {other:?}"),
+    serve_function(2, |name| {
+        tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+        async move {
+            match name.as_str() {
+                "http_built_ins" => functions::http_built_ins().await,
+                other => panic!("no function named {other:?}"),
+            }
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }
 
 mod functions {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::emf;
 use common::lines::Ordered;
 use serde_json::json;
-use support::runtime_api::{FUNCTION_ENV, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 const INVOCATIONS: usize = 8;
 
@@ -269,15 +269,7 @@ fn powertools_logger_log_event_turns_log_event_off_and_on() {
 #[test]
 #[ignore = "the Lambda function process the other tests start"]
 fn lambda_function() {
-    let Ok(name) = std::env::var(FUNCTION_ENV) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
+    serve_function(4, |name| async move {
         match name.as_str() {
             "observed" => functions::observed().await,
             "plain" => functions::plain().await,
@@ -286,7 +278,6 @@ fn lambda_function() {
             other => panic!("no function named {other:?}"),
         }
     });
-    panic!("the function stopped: {result:?}");
 }
 
 mod functions {

@@ -8,7 +8,7 @@
 mod support;
 
 use serde_json::json;
-use support::runtime_api::{FUNCTION_ENV, Outcome, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Outcome, Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 fn good() -> serde_json::Value {
     json!({
@@ -76,21 +76,17 @@ fn the_same_event_fails_in_the_runtime_for_a_typed_chain() {
 #[test]
 #[ignore = "started by the tests above as the function process"]
 fn lambda_function() {
-    let name = std::env::var(FUNCTION_ENV).expect("started by a test, with TEST_LAMBDA_FUNCTION set");
-    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
-        match name.as_str() {
-            "raw_entry" => functions::raw_entry().await,
-            #[cfg(feature = "apigw")]
-            "typed_entry" => functions::typed_entry().await,
-            other => panic!("no function named {other:?}"),
+    serve_function(1, |name| {
+        tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+        async move {
+            match name.as_str() {
+                "raw_entry" => functions::raw_entry().await,
+                #[cfg(feature = "apigw")]
+                "typed_entry" => functions::typed_entry().await,
+                other => panic!("no function named {other:?}"),
+            }
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }
 
 mod functions {

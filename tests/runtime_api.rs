@@ -12,7 +12,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::runtime_api::{FUNCTION_ENV, PAST_DEADLINE_MS, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{PAST_DEADLINE_MS, Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 fn trail(event: &Value) -> Vec<&str> {
     event["trail"]
@@ -248,16 +248,7 @@ fn an_http_chain_runs_under_lambda_http() {
 #[test]
 #[ignore = "the Lambda function process the other tests start"]
 fn lambda_function() {
-    let Ok(name) = std::env::var(FUNCTION_ENV) else {
-        // Run by hand (`--include-ignored`): there is no Runtime API to serve.
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
+    serve_function(2, |name| async move {
         match name.as_str() {
             "three_middlewares" => functions::three_middlewares().await,
             "bare_runtime" => functions::bare_runtime().await,
@@ -268,7 +259,6 @@ fn lambda_function() {
             other => panic!("no function named {other:?}"),
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }
 
 /// The functions the child process runs, each under the real runtime.

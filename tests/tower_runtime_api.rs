@@ -13,7 +13,7 @@ mod support;
 
 use base64::Engine;
 use serde_json::{Value, json};
-use support::runtime_api::{FUNCTION_ENV, Post, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Post, Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 /// An API Gateway REST event for `method path`, with these headers.
 fn api_event(method: &str, path: &str, headers: Value) -> Value {
@@ -222,20 +222,12 @@ fn a_streamed_http_response_under_run_with_streaming_response() {
     );
 }
 
-/// Picks the function from [`FUNCTION_ENV`] and runs it under the runtime: the body of
+/// Picks the function from `TEST_LAMBDA_FUNCTION` and runs it under the runtime: the body of
 /// the function processes the tests above start.
 #[test]
 #[ignore = "run as the function process by the tests of this file"]
 fn lambda_function() {
-    let Ok(name) = std::env::var(FUNCTION_ENV) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
+    serve_function(2, |name| async move {
         match name.as_str() {
             "axum_router" => functions::axum_router().await,
             "chain_layer" => functions::chain_layer().await,
@@ -246,7 +238,6 @@ fn lambda_function() {
             other => panic!("no function named {other:?}"),
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }
 
 /// The functions the child process runs, each under the real runtime.

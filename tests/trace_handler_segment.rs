@@ -18,7 +18,7 @@ use lambda_middleware::trace::xray::XrayLayer;
 use lambda_middleware::{Context, Error, Handler, Tracer};
 use lambda_runtime::layers::trace::request_span;
 use serde_json::{Value, json};
-use support::runtime_api::{FUNCTION_ENV, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -300,28 +300,21 @@ fn under_run_concurrent_exactly_one_invocation_is_the_cold_start() {
 #[test]
 #[ignore = "the Lambda function process the other tests start"]
 fn lambda_function() {
-    let Ok(name) = std::env::var(FUNCTION_ENV) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
-        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(XrayLayer::try_from_env()?))?;
-        let handler = Handler::builder()
-            .middleware_with(CaptureLambdaHandler, params())
-            .handler(|event: Value, _: &Context| async move {
-                // Long enough for the concurrent invocations to overlap.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                Ok::<_, Error>(event)
-            })?;
-        match name.as_str() {
-            "sequential" => lambda_runtime::run(handler).await,
-            "concurrent" => lambda_runtime::run_concurrent(handler).await,
-            other => panic!("no function named {other:?}"),
+    serve_function(2, |name| {
+        async move {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(XrayLayer::try_from_env()?))?;
+            let handler = Handler::builder()
+                .middleware_with(CaptureLambdaHandler, params())
+                .handler(|event: Value, _: &Context| async move {
+                    // Long enough for the concurrent invocations to overlap.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Ok::<_, Error>(event)
+                })?;
+            match name.as_str() {
+                "sequential" => lambda_runtime::run(handler).await,
+                "concurrent" => lambda_runtime::run_concurrent(handler).await,
+                other => panic!("no function named {other:?}"),
+            }
         }
     });
-    panic!("the runtime stopped: {result:?}");
 }

@@ -11,7 +11,7 @@ use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::runtime_api::{FUNCTION_ENV, Queued, RuntimeApi, TIMEOUT, start_function};
+use support::runtime_api::{Queued, RuntimeApi, TIMEOUT, serve_function, start_function};
 
 const PARENT: &str = "53995c3f42cd8ad8";
 
@@ -113,17 +113,10 @@ fn a_panic_in_a_traced_chain_is_a_fault_and_the_next_invocation_is_served() {
 #[test]
 #[ignore = "the Lambda function process the other tests start"]
 fn lambda_function() {
-    let Ok(name) = std::env::var(FUNCTION_ENV) else {
-        return;
-    };
-    assert_eq!(name, "panics");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(function::panics());
-    panic!("the runtime stopped: {result:?}");
+    serve_function(2, |name| {
+        assert_eq!(name, "panics");
+        async move { function::panics().await }
+    });
 }
 
 mod function {

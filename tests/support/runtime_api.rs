@@ -497,6 +497,34 @@ async fn read_request<R: AsyncBufReadExt + AsyncReadExt + Unpin>(reader: &mut R)
 /// Names the function the child process runs.
 pub const FUNCTION_ENV: &str = "TEST_LAMBDA_FUNCTION";
 
+/// The body of the ignored `lambda_function` test of a file whose tests start function
+/// processes ([`start_function`]): runs `functions(name)` for the function named by
+/// [`FUNCTION_ENV`] on a Tokio runtime with `workers` threads (1: the current thread),
+/// and fails if it ever returns — the run loop serves until the test kills the process.
+/// Run by hand (`--include-ignored`), with no function named, it does nothing.
+pub fn serve_function<F, Fut>(workers: usize, functions: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), lambda_runtime::Error>>,
+{
+    let Ok(name) = std::env::var(FUNCTION_ENV) else {
+        return;
+    };
+    let mut builder = if workers <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(workers);
+        builder
+    };
+    let runtime = builder.enable_all().build().expect("a tokio runtime");
+    let result = runtime.block_on(functions(name));
+    panic!(
+        "the function {} stopped: {result:?}",
+        std::env::var(FUNCTION_ENV).unwrap_or_default()
+    );
+}
+
 /// Generous: a few invocations take milliseconds; this only bounds a hung test.
 pub const TIMEOUT: Duration = Duration::from_secs(120);
 
