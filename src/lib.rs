@@ -4,6 +4,7 @@
 
 mod builder;
 mod chain;
+mod cold_start;
 mod diagnostic;
 mod error;
 mod handler;

@@ -533,6 +533,148 @@ async fn http_errors_from_a_service_end_are_turned_into_responses_by_the_error_h
     assert_eq!(response["body"], r#"{"message":"no such order"}"#);
 }
 
+/// An event whose first drop panics (a guard that panics on drop, which safe Rust
+/// allows), counting its drops.
+struct PanickyDrop(Arc<AtomicUsize>);
+
+impl Drop for PanickyDrop {
+    fn drop(&mut self) {
+        if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("the first drop of the event panics");
+        }
+    }
+}
+
+/// A layer whose service starts the rest of the chain and drops its future at once,
+/// answering itself: a timeout, in one step.
+#[derive(Clone, Copy)]
+struct DropAtOnceLayer;
+
+struct DropAtOnce<'s>(NextService<'s, PanickyDrop, u64>);
+
+impl<'s> Layer<NextService<'s, PanickyDrop, u64>> for DropAtOnceLayer {
+    type Service = DropAtOnce<'s>;
+
+    fn layer(&self, rest: NextService<'s, PanickyDrop, u64>) -> DropAtOnce<'s> {
+        DropAtOnce(rest)
+    }
+}
+
+impl Service<PanickyDrop> for DropAtOnce<'_> {
+    type Response = u64;
+    type Error = Error;
+    type Future = std::future::Ready<Result<u64, Error>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: PanickyDrop) -> Self::Future {
+        drop(self.0.call(event));
+        std::future::ready(Ok(0))
+    }
+}
+
+#[tokio::test]
+async fn a_destructor_that_panics_inside_the_rest_of_the_chain_runs_once() {
+    async fn takes(_: PanickyDrop, _: &Context) -> Result<u64, Error> {
+        Ok(1)
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let handler = Handler::builder().layer(DropAtOnceLayer).handler(takes).unwrap();
+    let event = PanickyDrop(drops.clone());
+    let joined = tokio::spawn(async move { handler.invoke_with(event, &Context::default()).await }).await;
+    assert!(joined.unwrap_err().is_panic());
+    // One event, dropped once: the panic in its destructor did not make the slot drop the
+    // rest of the chain's future a second time.
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+/// A hook middleware whose `before` panics on the event 0, as an `expect` on bad input
+/// would.
+struct PanicsOnZero;
+
+impl Middleware<u64, u64> for PanicsOnZero {
+    type Params = ();
+
+    fn before(&self, _: &(), event: &mut u64, _: &Context) -> Result<lambda_middleware::hooks::Flow<u64>, Error> {
+        assert!(*event != 0, "bad input: 0");
+        Ok(lambda_middleware::hooks::Flow::Continue)
+    }
+}
+
+#[tokio::test]
+async fn a_panic_while_the_rest_of_the_chain_is_made_leaves_nothing_to_drop() {
+    // The inner hook's `before` runs while the hosted layer starts the rest of the chain,
+    // before the rest's future exists: the slot must not drop a future it never got.
+    let lifecycle = Lifecycle::default();
+    let handler = Handler::builder()
+        .layer(tower::layer::util::Identity::new())
+        .middleware(PanicsOnZero)
+        .handler(sleeper(lifecycle.clone()))
+        .unwrap();
+    assert_eq!(handler.invoke_with(1, &Context::default()).await.unwrap(), 1);
+    let panicked = tokio::spawn({
+        let handler = handler.clone();
+        async move { handler.invoke_with(0, &Context::default()).await }
+    })
+    .await;
+    assert!(panicked.unwrap_err().is_panic());
+    assert_eq!(lifecycle.started.load(Ordering::SeqCst), 1);
+    assert_eq!(lifecycle.dropped.load(Ordering::SeqCst), 1);
+    assert_eq!(handler.invoke_with(2, &Context::default()).await.unwrap(), 2);
+}
+
+/// Whether two invocations of `handler` can be inside its handler at once.
+async fn both_inside_at_once<C>(handler: Handler<C>, barrier: Arc<tokio::sync::Barrier>) -> bool
+where
+    C: lambda_middleware::Chain<u64, Response = u64> + 'static,
+{
+    let first = tokio::spawn({
+        let handler = handler.clone();
+        async move { handler.invoke_with(1, &Context::default()).await }
+    });
+    let second = tokio::spawn(async move { handler.invoke_with(2, &Context::default()).await });
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    drop(barrier);
+    first.is_ok() && second.is_ok()
+}
+
+/// A handler that waits (at most 2 s) for a second invocation to be inside it too.
+fn meets(
+    barrier: Arc<tokio::sync::Barrier>,
+) -> impl Fn(LambdaEvent<u64>) -> BoxFuture<'static, Result<u64, Error>> + Clone + Send + Sync {
+    move |event: LambdaEvent<u64>| {
+        let barrier = barrier.clone();
+        Box::pin(async move {
+            tokio::time::timeout(Duration::from_secs(2), barrier.wait())
+                .await
+                .map_err(|_| Error::from("alone inside the handler"))?;
+            Ok(event.payload)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosted_layer_is_made_per_invocation_so_only_state_kept_in_the_layer_is_shared() {
+    // `ConcurrencyLimitLayer` keeps its semaphore in the service it makes, and a hosted
+    // layer makes its service for each invocation: the limit is not shared.
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let per_service = Handler::builder()
+        .layer(tower::limit::ConcurrencyLimitLayer::new(1))
+        .handler(meets(barrier.clone()))
+        .unwrap();
+    assert!(both_inside_at_once(per_service, barrier).await);
+
+    // `GlobalConcurrencyLimitLayer` keeps it in the layer: shared, and enforced.
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let shared = Handler::builder()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(1))
+        .handler(meets(barrier.clone()))
+        .unwrap();
+    assert!(!both_inside_at_once(shared, barrier).await);
+}
+
 /// The shapes with HTTP types: an axum `Router`, tower-http's layers, `lambda_http`.
 #[cfg(feature = "http")]
 mod http_types {

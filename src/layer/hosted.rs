@@ -444,7 +444,8 @@ enum Phase<'n, I: Respond, O> {
     Failed,
     /// The layer dropped the rest of the chain's future before it finished.
     Abandoned,
-    /// Between two of the above.
+    /// Between two of the above, and after a panic while the future was being made or
+    /// dropped: the place holds nothing to drop.
     Moving,
 }
 
@@ -464,20 +465,24 @@ where
     }
 
     fn phase(&self) -> MutexGuard<'_, Phase<'n, I, O>> {
-        // A panic while the lock was held unwinds the whole invocation, slot included;
-        // nothing can see the phase again but `drop`, which only needs to know whether
-        // the future is there, and the phase still says.
+        // A panic while the lock was held unwinds the whole invocation, slot included.
+        // The phase stays true through one: it says `Running` only while the future is
+        // in its place (it leaves `Running` before the future is dropped, and enters it
+        // after the future is written), so poisoning tells nothing.
         self.phase.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Drops the rest of the chain's future in place, if it is there. `phase` is the
-    /// locked phase of this slot.
+    /// Drops the rest of the chain's future in place, if it is there, and sets the phase
+    /// to `then`. `phase` is the locked phase of this slot.
     fn drop_future(&self, phase: &mut Phase<'n, I, O>, then: Phase<'n, I, O>) {
         if matches!(phase, Phase::Running) {
-            // SAFETY: `Running` says the future is initialised; it is dropped once, here,
-            // in place, under the lock, and the phase leaves `Running` at once.
-            unsafe { (*self.future.get()).assume_init_drop() };
+            // First the phase, then the drop: a destructor inside the rest of the chain
+            // may panic, and the slot's own `drop` must not see `Running` then.
             *phase = then;
+            // SAFETY: the phase was `Running`, so the future is initialised; it is
+            // dropped once, here, in place, under the lock, and the phase no longer
+            // says it is there.
+            unsafe { (*self.future.get()).assume_init_drop() };
         }
     }
 
@@ -507,8 +512,10 @@ impl<I: Respond, O, E, Run, F> Drop for Slot<'_, I, O, E, Run, F> {
     fn drop(&mut self) {
         let phase = self.phase.get_mut().unwrap_or_else(PoisonError::into_inner);
         if matches!(phase, Phase::Running) {
-            // SAFETY: `Running` says the future is initialised; nothing else can reach it
-            // now (`&mut self`), and it is dropped in place, once.
+            *phase = Phase::Moving;
+            // SAFETY: `Running` said the future is initialised; nothing else can reach
+            // it now (`&mut self`), and it is dropped in place, once (the phase no longer
+            // says it is there, should its destructor panic).
             unsafe { self.future.get_mut().assume_init_drop() };
         }
     }
@@ -525,13 +532,18 @@ where
         if !matches!(*phase, Phase::Waiting(_)) {
             return false;
         }
-        let Phase::Waiting(next) = std::mem::replace(&mut *phase, Phase::Running) else {
+        let Phase::Waiting(next) = std::mem::replace(&mut *phase, Phase::Moving) else {
             return false;
         };
+        // Making the future runs code of the layers inside (hooks' `before`, a service's
+        // `clone`, the handler function), which may panic: the phase says `Running` only
+        // once the future is in its place.
+        // The future is made straight into its place (no copy of the layers it holds).
         // SAFETY: the phase was `Waiting`, so the place is empty; it is written once, in
         // place (the slot is pinned), under the lock, and the phase says `Running` from
         // here on, so that exactly one drop follows.
         unsafe { (*self.future.get()).as_mut_ptr().write((self.run)(next, event)) };
+        *phase = Phase::Running;
         true
     }
 

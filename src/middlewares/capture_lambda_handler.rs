@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_runtime::{Context, Error};
 use serde::Serialize;
@@ -18,9 +17,6 @@ use crate::trace::env::bool_from_env;
 use crate::trace::span::{RecordPanic, handler_span, record_error, record_outcome};
 use crate::trace::tracer::service_name_from_env;
 use crate::trace::{CAPTURE_ERROR_ENV, CAPTURE_RESPONSE_ENV, Tracer};
-
-/// `true` until the first invocation of the process takes it.
-static COLD_START: AtomicBool = AtomicBool::new(true);
 
 /// Wraps everything inside it — the middlewares added after it and the handler — in the
 /// handler's own `## <name>` span, which X-Ray shows as a subsegment and OpenTelemetry
@@ -39,10 +35,11 @@ static COLD_START: AtomicBool = AtomicBool::new(true);
 /// are searchable in X-Ray (`annotation.ColdStart = true`) and, with the
 /// `opentelemetry` feature, attributes of the OpenTelemetry span.
 ///
-/// `ColdStart` is one process-wide flag taken atomically, so under
-/// `lambda_runtime::run_concurrent` exactly one of the first concurrent invocations
-/// sees `true`. It is this middleware's own: [`InjectLambdaContext`](super::InjectLambdaContext)'s
-/// `cold_start` is true on the same first invocation.
+/// `ColdStart` is the crate's one claim on the process's first invocation, by request
+/// id: under `lambda_runtime::run_concurrent` exactly one of the first concurrent
+/// invocations sees `true`, the same one whose log lines carry `cold_start: true`
+/// ([`InjectLambdaContext`](super::InjectLambdaContext)) and which writes the
+/// `ColdStart` metric ([`Metrics`](super::Metrics)).
 ///
 /// Add it first, so that its segment covers the whole invocation: the middlewares
 /// inside it nest under it. With no `tracing` subscriber, or with
@@ -191,15 +188,15 @@ impl<E: Send, R: Serialize + Send> Middleware<E, R> for CaptureLambdaHandler {
         &self,
         params: &CaptureLambdaHandlerParams,
         event: E,
-        _: &Context,
+        ctx: &Context,
         next: Next<'n, I>,
     ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<E, Response = R>,
     {
-        // Taken whether or not there is a span, so that the first invocation is the
+        // Asked whether or not there is a span, so that the first invocation is the
         // cold one even when tracing starts later.
-        let cold_start = COLD_START.load(Ordering::Relaxed) && COLD_START.swap(false, Ordering::Relaxed);
+        let cold_start = crate::cold_start::is_cold_start(ctx);
         let Some(span) = handler_span(&params.name) else {
             return Ok(next.run(event).await?);
         };

@@ -1,7 +1,5 @@
 //! [`InjectLambdaContext`]: the Lambda context on every log line.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use lambda_runtime::{Context, Error};
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -13,9 +11,6 @@ use crate::next::{Next, Proceeded};
 /// The span's name and target, by which `observe::JsonLogger` finds it.
 pub(crate) const SPAN_NAME: &str = "lambda_context";
 pub(crate) const SPAN_TARGET: &str = module_path!();
-
-/// `true` until the first invocation of the process takes it.
-static COLD_START: AtomicBool = AtomicBool::new(true);
 
 /// Runs everything inside it in a `lambda_context` span that carries the invocation's
 /// Lambda context, so every log line and every span below has it — Powertools'
@@ -32,9 +27,11 @@ static COLD_START: AtomicBool = AtomicBool::new(true);
 /// | `cold_start` | `true` for the first invocation of the process only |
 /// | `correlation_id` | empty, for [`CorrelationId`](super::CorrelationId) to fill |
 ///
-/// `cold_start` is one process-wide flag taken atomically, so under
-/// `lambda_runtime::run_concurrent` exactly one of the first concurrent invocations
-/// sees `true`.
+/// `cold_start` is the crate's one claim on the process's first invocation, by request
+/// id: under `lambda_runtime::run_concurrent` exactly one of the first concurrent
+/// invocations sees `true`, and it is the same one for which
+/// [`CaptureLambdaHandler`](super::CaptureLambdaHandler) annotates `ColdStart` and
+/// [`Metrics`](super::Metrics) writes its `ColdStart` metric.
 ///
 /// The span has the level `ERROR`: a subscriber that logs anything at all keeps it, so
 /// a function logging at `WARN` still gets the context on its warnings.
@@ -77,7 +74,7 @@ impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
     where
         I: Invoke<E, Response = R>,
     {
-        let cold_start = COLD_START.swap(false, Ordering::Relaxed);
+        let cold_start = crate::cold_start::is_cold_start(ctx);
         let config = &ctx.env_config;
         let span = tracing::error_span!(
             SPAN_NAME,

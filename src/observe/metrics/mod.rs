@@ -9,7 +9,6 @@ mod unit;
 use std::fmt;
 use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use lambda_runtime::{Context, Error};
@@ -28,9 +27,6 @@ use crate::error::BuildError;
 use crate::middleware::Middleware;
 use crate::next::{Next, Proceeded};
 use crate::trace::{SERVICE_NAME_ENV, parse_bool_env};
-
-/// `true` until the first invocation through a `Metrics` middleware takes it.
-static COLD_START: AtomicBool = AtomicBool::new(true);
 
 /// Collects the invocation's CloudWatch metrics and writes them when it ends, as one
 /// line of [Embedded Metric Format] JSON on standard output, which CloudWatch Logs
@@ -67,7 +63,8 @@ static COLD_START: AtomicBool = AtomicBool::new(true);
 ///   `raise_on_empty_metrics`, a successful invocation fails with
 ///   [`MetricsError::NoMetrics`] instead (a failed one keeps its own error).
 /// - **Cold start**: with `capture_cold_start_metric`, the first invocation of the
-///   process (one of the first concurrent ones under `run_concurrent`) also writes a
+///   process (one of the first concurrent ones under `run_concurrent`, the same one
+///   whose log lines say `cold_start`) also writes a
 ///   `ColdStart` metric of 1 in a line of its own, with the `function_name` (the
 ///   `function_name` param, else `POWERTOOLS_METRICS_FUNCTION_NAME`, else the
 ///   function's name) and `service` dimensions only, as Powertools writes it — on
@@ -323,7 +320,7 @@ impl<E: Send, R: Send> Middleware<E, R> for Metrics {
     where
         I: Invoke<E, Response = R>,
     {
-        let cold_start = params.capture_cold_start_metric && COLD_START.swap(false, Ordering::Relaxed);
+        let cold_start = params.capture_cold_start_metric && crate::cold_start::is_cold_start(ctx);
         let metrics = InvocationMetrics::new(MetricSet::new(&params.default_dimensions, params.service.as_deref()));
         let mut flush = Flush {
             metrics: metrics.clone(),

@@ -1,0 +1,67 @@
+//! The process's cold start, one for the whole crate: the invocation that claims it is
+//! the cold one for [`InjectLambdaContext`](crate::middlewares::InjectLambdaContext)'s
+//! `cold_start` field, [`CaptureLambdaHandler`](crate::middlewares::CaptureLambdaHandler)'s
+//! `ColdStart` annotation and [`Metrics`](crate::middlewares::Metrics)' `ColdStart`
+//! metric alike.
+//!
+//! The claim is kept by request id, not by a flag each middleware takes: under
+//! `lambda_runtime::run_concurrent` several first invocations run at once, and with a
+//! flag per middleware the log line, the annotation and the metric could each go to
+//! another of them.
+
+use std::sync::OnceLock;
+
+use lambda_runtime::Context;
+
+/// The request id of the invocation that claimed the cold start.
+static COLD: OnceLock<String> = OnceLock::new();
+
+/// Whether `ctx`'s invocation is the process's cold start: the first invocation to ask,
+/// and every later question about that same invocation.
+///
+/// An invocation without a request id (a `Context::default()` in a test) cannot be told
+/// from another: the first question is answered `true`, every other one `false`.
+pub(crate) fn is_cold_start(ctx: &Context) -> bool {
+    claims(&COLD, &ctx.request_id)
+}
+
+/// Whether the invocation `request_id` holds the claim kept in `cold`, claiming it when
+/// nobody has yet.
+fn claims(cold: &OnceLock<String>, request_id: &str) -> bool {
+    let mut claimed_now = false;
+    let holder = cold.get_or_init(|| {
+        claimed_now = true;
+        request_id.to_owned()
+    });
+    if request_id.is_empty() {
+        claimed_now
+    } else {
+        holder == request_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use super::claims;
+
+    #[test]
+    fn the_first_invocation_to_ask_is_cold_however_often_it_asks() {
+        let cold = OnceLock::new();
+        // Invocation a asks first (its log line), b asks (its annotation) while a still
+        // runs, then a asks again (its metric): a is cold every time, b never.
+        assert!(claims(&cold, "a"));
+        assert!(!claims(&cold, "b"));
+        assert!(claims(&cold, "a"));
+        assert!(!claims(&cold, "b"));
+    }
+
+    #[test]
+    fn without_request_ids_only_the_first_question_is_cold() {
+        let cold = OnceLock::new();
+        assert!(claims(&cold, ""));
+        assert!(!claims(&cold, ""));
+        assert!(!claims(&cold, "a"));
+    }
+}
