@@ -338,7 +338,14 @@ impl<S> HandlerBuilder<S> {
     /// It runs where a middleware added here would. The layers added after it take its
     /// service's request type, and the ones added before it see its service's response
     /// type (tower-http's layers wrap the response body); see [`TowerLayer`] for what it
-    /// keeps of the chain's guarantees and what it costs.
+    /// keeps of the chain's guarantees, what it costs, and why a layer whose service
+    /// keeps state (a per-service concurrency limit) is made anew for each invocation.
+    ///
+    /// A layer that needs its inner service to be `'static` (tower's `Buffer`, a layer
+    /// that boxes its inner future as `BoxFuture<'static, _>`) cannot wrap the rest of a
+    /// chain, which borrows the invocation: rustc then says "implementation of `Service`
+    /// is not general enough … `NextService<'s, ..>`". [`TowerLayer`] says what to do
+    /// instead.
     ///
     /// ```
     /// use std::time::Duration;
@@ -349,7 +356,7 @@ impl<S> HandlerBuilder<S> {
     ///     Ok(event)
     /// }
     ///
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), Error> {
     /// let handler = Handler::builder()
     ///     .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(50)))
     ///     .handler(slow)?;

@@ -408,12 +408,16 @@ pub trait Middleware<E, R>: Send + Sync {
     }
 }
 
-/// `a::b::Name<c::D>` → `Name`.
 /// The name a layer of type `M` has in a chain's `Debug` list: its short type name, or
 /// for a hosted tower layer (`TowerLayer<CompressionLayer, ..>`) the tower layer's.
 pub(crate) fn layer_display_name<M>() -> &'static str {
     let full = std::any::type_name::<M>();
-    match full.strip_prefix("lambda_middleware::layer::hosted::TowerLayer<") {
+    // `TowerLayer`'s own path as the compiler spells it, read off the type itself so
+    // that moving the type cannot silently break the match (the unit test below pins
+    // the result).
+    let hosted = std::any::type_name::<crate::layer::TowerLayer<(), crate::layer::SameEvent, ()>>();
+    let prefix = hosted.split('<').next().unwrap_or(hosted);
+    match full.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('<')) {
         Some(arguments) => {
             // The first generic argument: the tower layer's own type.
             let layer = arguments.split([',', '>']).next().unwrap_or(arguments);
@@ -423,6 +427,7 @@ pub(crate) fn layer_display_name<M>() -> &'static str {
     }
 }
 
+/// `a::b::Name<c::D>` → `Name`.
 pub(crate) fn short_type_name(full: &'static str) -> &'static str {
     let without_generics = full.split('<').next().unwrap_or(full);
     without_generics.rsplit("::").next().unwrap_or(without_generics)
@@ -435,7 +440,7 @@ mod tests {
     #[test]
     fn a_hosted_tower_layer_is_shown_by_its_own_name() {
         use super::layer_display_name;
-        type Hosted = crate::layer::TowerLayer<tower::layer::util::Identity>;
+        type Hosted = crate::layer::TowerLayer<tower::layer::util::Identity, crate::layer::SameEvent, u8>;
         assert_eq!(layer_display_name::<Hosted>(), "Identity");
         type Generic = crate::layer::TowerLayer<tower::layer::util::Stack<u8, u16>, crate::layer::Taking<u32>, u8>;
         assert_eq!(layer_display_name::<Generic>(), "Stack");

@@ -289,7 +289,7 @@ fn sleeper(
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn towers_own_timeout_fails_the_invocation_with_its_error() {
     let lifecycle = Lifecycle::default();
     let mut handler = Handler::builder()
@@ -447,7 +447,7 @@ async fn a_layer_that_keeps_the_rest_unpolled_cannot_keep_it_beyond_the_invocati
     assert_eq!(handler.invoke_with(5, &Context::default()).await.unwrap(), 98);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cancelling_an_invocation_mid_flight_drops_the_rest_of_the_chain_in_its_slot_once() {
     let (log, lifecycle) = (Log::default(), Lifecycle::default());
     let handler = Handler::builder()
@@ -889,7 +889,10 @@ mod http_types {
         assert_eq!(text, "hello /orders; ".repeat(4));
     }
 
-    #[tokio::test(flavor = "current_thread")]
+    // Tokio's clock is paused: it moves only when every task waits, straight to the next
+    // timer, so which of the handler's sleep and the timeout comes first does not depend
+    // on how busy the machine is.
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn a_tower_http_timeout_cancels_the_rest_of_the_chain_and_its_408_is_an_early_answer() {
         let lifecycle = Lifecycle::default();
         let sleeping = {

@@ -371,7 +371,7 @@ mod functions {
     pub async fn hosted_layers() -> Result<(), Error> {
         let handler = Handler::builder()
             .middleware(Step("outer"))
-            .layer(tower::timeout::TimeoutLayer::new(Duration::from_millis(200)))
+            .layer(tower::timeout::TimeoutLayer::new(Duration::from_secs(2)))
             .layer(TrailLayer)
             .handler(sleepy)?;
         lambda_runtime::run(handler).await

@@ -80,27 +80,59 @@ impl<S: Clone, F, R> Clone for ChainLayer<S, F, R> {
     }
 }
 
+/// The middlewares' checks, run again on the chain a layer makes: they were passed when
+/// the layer was made (on a copy of the same params), and what they decide then — the
+/// switches a middleware reads from the environment once — is kept by the params of
+/// this chain too.
+fn checked<C: CheckChain>(chain: C) -> C {
+    if let Err(error) = chain.check() {
+        // Not reached: the same params passed the same checks in `into_layer`, unless
+        // the environment changed in between. The error is not lost.
+        tracing::error!(%error, "a middleware of a ChainLayer refused its params");
+    }
+    chain
+}
+
+/// `Chain::check_chain`, without naming the chain's event type.
+trait CheckChain {
+    fn check(&self) -> Result<(), crate::BuildError>;
+}
+
+impl<C: crate::Accept + crate::Chain<<C as crate::Accept>::Event>> CheckChain for C {
+    fn check(&self) -> Result<(), crate::BuildError> {
+        self.check_chain()
+    }
+}
+
 impl<S, Svc, E, R> Layer<Svc> for ChainLayer<S, TakesEvent<E>, R>
 where
     S: Assemble<ServiceEnd<Svc, TakesEvent<E>>> + Clone,
+    S::Chain: CheckChain,
     Svc: Service<E, Response = R>,
 {
     type Service = Handler<S::Chain>;
 
     fn layer(&self, service: Svc) -> Self::Service {
-        Handler::new(self.stack.clone().assemble(ServiceEnd::new(service)), self.trace_env)
+        Handler::new(
+            checked(self.stack.clone().assemble(ServiceEnd::new(service))),
+            self.trace_env,
+        )
     }
 }
 
 impl<S, Svc, E, R> Layer<Svc> for ChainLayer<S, TakesLambdaEvent<E>, R>
 where
     S: Assemble<ServiceEnd<Svc, TakesLambdaEvent<E>>> + Clone,
+    S::Chain: CheckChain,
     Svc: Service<LambdaEvent<E>, Response = R>,
 {
     type Service = Handler<S::Chain>;
 
     fn layer(&self, service: Svc) -> Self::Service {
-        Handler::new(self.stack.clone().assemble(ServiceEnd::new(service)), self.trace_env)
+        Handler::new(
+            checked(self.stack.clone().assemble(ServiceEnd::new(service))),
+            self.trace_env,
+        )
     }
 }
 

@@ -35,11 +35,21 @@ use crate::transform::Transform;
 /// It is a [`Transform`]: the layers inside it take the event it hands inwards, and the
 /// layers outside it see the response its service gives back — tower-http's layers wrap
 /// the response body (`CompressionBody<B>`, `ResponseBody<B, ..>`), and the chain's
-/// types follow. `Ev` says which event the layer takes: [`SameEvent`] (the one it hands
+/// types follow. `Resp` is that response type, found by the compiler from the layer and
+/// the rest of the chain. `Ev` says which event the layer takes: [`SameEvent`] (the one it hands
 /// inwards, the usual case) or [`Taking<E>`].
 ///
 /// **Order.** Like any layer of a chain: it runs where it was added, inside the
 /// middlewares added before it and outside those added after it.
+///
+/// **State.** The layer's service wraps the rest of *this* invocation, so it is made —
+/// `Layer::layer` is called — once per invocation. What a layer keeps in itself is
+/// shared by every invocation; what it keeps in the service it makes starts afresh each
+/// time. tower's `GlobalConcurrencyLimitLayer` (a semaphore in the layer) limits
+/// invocations as expected; `ConcurrencyLimitLayer` and `RateLimitLayer` (their state
+/// in the service) limit nothing here — put them around the chain, with the chain as a
+/// [`ChainLayer`](crate::layer::ChainLayer) in a `ServiceBuilder`, where tower makes
+/// the service once (`tests/tower_interop.rs` shows both).
 ///
 /// **What it keeps of the chain's guarantees.** The layer gets the rest of the chain as
 /// a [`NextService`], a `tower::Service` that runs it at most once and only during this
@@ -126,7 +136,7 @@ use crate::transform::Transform;
 /// assert_eq!(format!("{handler:?}"), "Handler([DoublerLayer, handler])");
 /// # Ok(()) }
 /// ```
-pub struct TowerLayer<L, Ev = SameEvent, Resp = ()> {
+pub struct TowerLayer<L, Ev, Resp> {
     layer: L,
     _types: PhantomData<fn() -> (Ev, Resp)>,
 }
@@ -143,7 +153,7 @@ impl<L, Ev, Resp> TowerLayer<L, Ev, Resp> {
     ///
     /// ```
     /// # use lambda_middleware::layer::{SameEvent, TowerLayer};
-    /// # fn show<L: std::fmt::Debug>(layer: &TowerLayer<L, SameEvent>) {
+    /// # fn show<L: std::fmt::Debug, R>(layer: &TowerLayer<L, SameEvent, R>) {
     /// println!("{:?}", layer.get_ref());
     /// # }
     /// ```
@@ -171,7 +181,7 @@ impl<L, Ev, Resp> fmt::Debug for TowerLayer<L, Ev, Resp> {
 ///
 /// ```
 /// use lambda_middleware::layer::{SameEvent, TowerLayer};
-/// let _: Option<TowerLayer<tower::layer::util::Identity, SameEvent>> = None;
+/// let _: Option<TowerLayer<tower::layer::util::Identity, SameEvent, u64>> = None;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SameEvent;
@@ -182,7 +192,7 @@ pub struct SameEvent;
 ///
 /// ```
 /// use lambda_middleware::layer::{Taking, TowerLayer};
-/// let _: Option<TowerLayer<tower::layer::util::Identity, Taking<String>>> = None;
+/// let _: Option<TowerLayer<tower::layer::util::Identity, Taking<String>, u64>> = None;
 /// ```
 #[derive(Debug)]
 pub struct Taking<E>(PhantomData<fn(E)>);
@@ -350,6 +360,19 @@ impl<'s, E, R> Service<E> for NextService<'s, E, R> {
 }
 
 /// The future of [`NextService::call`]: the rest of the chain, run in its slot.
+///
+/// Dropping it before it finished cancels the rest of the chain, as dropping any future
+/// does; the layer may then answer itself (its answer goes outwards as an early one).
+///
+/// ```
+/// use lambda_middleware::layer::{NextService, NextServiceFuture};
+/// use tower::Service;
+///
+/// // What a layer's service holds while the rest of the chain runs.
+/// fn start<'s>(mut rest: NextService<'s, u8, u16>, event: u8) -> NextServiceFuture<'s, u8, u16> {
+///     rest.call(event)
+/// }
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct NextServiceFuture<'s, E, R> {
     slot: Pin<&'s (dyn RunRest<E, R> + Sync + 's)>,

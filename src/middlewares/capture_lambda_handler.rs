@@ -140,8 +140,9 @@ impl CaptureLambdaHandlerParams {
     /// The switches decided when the handler was built.
     fn capture(&self) -> Capture {
         *self.decided.get_or_init(|| {
-            // `check` decides them when the handler is built; this is only reached by
-            // params that never went through a build, and falls back on the defaults.
+            // `check` decides them when the handler (or the layer, and each chain it
+            // makes) is built; this is only reached by params that never went through a
+            // build, and falls back on the defaults.
             self.decide().unwrap_or(Capture {
                 response: true,
                 error: true,

@@ -33,8 +33,8 @@ use super::level::LogLevel;
 ///
 /// A variable that is set to a value it cannot use is an [`InitError`] naming it, and
 /// so is a second global subscriber. When `POWERTOOLS_LOG_LEVEL` asks for more than
-/// `AWS_LAMBDA_LOG_LEVEL`, Lambda drops the JSON lines in between: `init` logs a
-/// warning saying so, as Powertools does.
+/// `AWS_LAMBDA_LOG_LEVEL`, Lambda drops the JSON lines in between: `init` warns of it,
+/// as Powertools does, on standard error (a `WARN` log line could be dropped itself).
 ///
 /// **Compared with `lambda_runtime::tracing::init_default_subscriber()`**, which
 /// `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` also drive:
@@ -308,7 +308,9 @@ where
         let warning = self.level.lambda_drops_lines();
         tracing::subscriber::set_global_default(self.subscriber()).map_err(|_| InitError::AlreadyInitialized)?;
         if let Some(warning) = warning {
-            tracing::warn!("{warning}");
+            // On standard error, not as a log line: a WARN line is what Lambda drops at
+            // the level this warns about. A plain line is not filtered by level.
+            eprintln!("lambda-middleware: {warning}");
         }
         Ok(())
     }

@@ -399,7 +399,15 @@ impl Flush<'_> {
 
 impl Drop for Flush<'_> {
     fn drop(&mut self) {
-        if !self.done {
+        if self.done {
+            return;
+        }
+        if std::thread::panicking() {
+            // The invocation is unwinding from a panic: a second panic here (in the
+            // output, or in a subscriber's warning) would abort the process and lose the
+            // report `lambda_runtime` makes of the first one.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write(false)));
+        } else {
             let _ = self.write(false);
         }
     }
