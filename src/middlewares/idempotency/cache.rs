@@ -36,10 +36,6 @@ impl LocalCache {
         }
     }
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// The record under `key` if it is cached and not expired at `now`.
     pub(crate) fn get(&self, key: &str, now: SystemTime) -> Option<IdempotencyRecord> {
         let mut lru = self.lock();

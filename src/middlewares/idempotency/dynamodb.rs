@@ -241,6 +241,20 @@ impl DynamoDbStore {
         self
     }
 
+    /// The client the store uses (with the HTTP client it was given, if it had none),
+    /// for other calls to the same table.
+    ///
+    /// ```no_run
+    /// # async fn example(client: aws_sdk_dynamodb::Client) -> Result<(), aws_sdk_dynamodb::Error> {
+    /// # use lambda_middleware::middlewares::idempotency::DynamoDbStore;
+    /// let store = DynamoDbStore::new(client, "IdempotencyTable");
+    /// let table = store.client().describe_table().table_name(store.table_name()).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The table's name.
     ///
     /// ```no_run

@@ -128,7 +128,6 @@ use typed_builder::TypedBuilder;
 
 use self::cache::LocalCache;
 use self::record::{epoch_millis, epoch_seconds};
-use self::store::SharedStore;
 use crate::chain::Invoke;
 use crate::error::BuildError;
 use crate::middleware::Middleware;
@@ -141,7 +140,7 @@ pub use error::{IdempotencyError, StoreOperation};
 pub use key::EventPart;
 pub use memory::MemoryStore;
 pub use record::{IdempotencyRecord, RecordStatus, UnknownStatus};
-pub use store::{PutOutcome, Store, StoreError};
+pub use store::{PutOutcome, SharedStore, Store, StoreError};
 
 /// The variable that turns idempotency off, for local development.
 pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
@@ -250,12 +249,15 @@ pub struct IdempotencyParams<E> {
     raise_on_no_key: bool,
     /// Keep up to this many completed records in memory, so repeats within one
     /// execution environment need no store call. At least 1. Default: no cache.
-    #[builder(default, setter(transform = |max_items: usize| Some(LocalCache::new(max_items))))]
-    local_cache: Option<LocalCache>,
+    #[builder(default, setter(strip_option))]
+    local_cache: Option<usize>,
     /// The longest any one store call may take before the invocation fails with
     /// [`IdempotencyError::StoreTimeout`]. Default: 2 s.
     #[builder(default = Duration::from_secs(2))]
     store_timeout: Duration,
+    /// The cache itself.
+    #[builder(setter(skip), default = local_cache.map(LocalCache::new))]
+    cache: Option<LocalCache>,
     /// `POWERTOOLS_IDEMPOTENCY_DISABLED`, read when the handler is built.
     #[builder(default, setter(skip))]
     disabled: OnceLock<bool>,
@@ -351,7 +353,7 @@ impl<E> IdempotencyParams<E> {
         if self.store_timeout.is_zero() {
             return refuse("store_timeout is 0s; expected a time for the store to answer".into());
         }
-        if self.local_cache.as_ref().is_some_and(|cache| cache.capacity() == 0) {
+        if self.local_cache == Some(0) {
             return refuse("local_cache(0) holds nothing; expected at least 1 item (leave it out for no cache)".into());
         }
         let disabled = disabled_from_env()?;
@@ -394,7 +396,7 @@ impl<E> fmt::Debug for IdempotencyParams<E> {
             .field("payload_validation", &self.payload_validation)
             .field("expires_after", &self.expires_after)
             .field("raise_on_no_key", &self.raise_on_no_key)
-            .field("local_cache", &self.local_cache)
+            .field("local_cache", &self.cache)
             .field("store_timeout", &self.store_timeout)
             .finish_non_exhaustive()
     }
@@ -507,7 +509,7 @@ impl<E> Invocation<'_, E> {
         let params = self.params;
         for _ in 0..ATTEMPTS {
             let now = SystemTime::now();
-            if let Some(record) = params.local_cache.as_ref().and_then(|cache| cache.get(self.key, now)) {
+            if let Some(record) = params.cache.as_ref().and_then(|cache| cache.get(self.key, now)) {
                 self.check_payload(&record)?;
                 return Ok(Some(record));
             }
@@ -542,7 +544,7 @@ impl<E> Invocation<'_, E> {
                     });
                 }
                 RecordStatus::Completed => {
-                    if let Some(cache) = &params.local_cache {
+                    if let Some(cache) = &params.cache {
                         cache.put(&existing);
                     }
                     return Ok(Some(existing));
@@ -567,7 +569,7 @@ impl<E> Invocation<'_, E> {
         };
         self.timed(StoreOperation::Complete, self.params.store.update(&record))
             .await?;
-        if let Some(cache) = &self.params.local_cache {
+        if let Some(cache) = &self.params.cache {
             cache.put(&record);
         }
         Ok(())
@@ -575,7 +577,7 @@ impl<E> Invocation<'_, E> {
 
     /// Deletes the in-progress record after the handler failed with `handler_error`.
     async fn release(&self, handler_error: &str) -> Result<(), IdempotencyError> {
-        if let Some(cache) = &self.params.local_cache {
+        if let Some(cache) = &self.params.cache {
             cache.remove(self.key);
         }
         let operation = StoreOperation::DeleteAfterFailure {

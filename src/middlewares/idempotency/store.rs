@@ -184,15 +184,29 @@ impl<S: Store> DynStore for S {
     }
 }
 
-/// Any [`Store`], shared.
+/// Any [`Store`], shared: what [`IdempotencyParams`](super::IdempotencyParams) keeps of
+/// the store it is given (its `store(..)` setter makes one).
+///
+/// ```
+/// use lambda_middleware::middlewares::idempotency::{MemoryStore, SharedStore};
+///
+/// let store = SharedStore::new(MemoryStore::new());
+/// assert_eq!(format!("{store:?}"), "SharedStore(lambda_middleware::middlewares::idempotency::memory::MemoryStore)");
+/// ```
 #[derive(Clone)]
-pub(crate) struct SharedStore {
+pub struct SharedStore {
     store: Arc<dyn DynStore>,
     type_name: &'static str,
 }
 
 impl SharedStore {
-    pub(crate) fn new<S: Store>(store: S) -> Self {
+    /// Shares `store`.
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::idempotency::{MemoryStore, SharedStore};
+    /// let store = SharedStore::new(MemoryStore::new());
+    /// ```
+    pub fn new<S: Store>(store: S) -> Self {
         SharedStore {
             store: Arc::new(store),
             type_name: std::any::type_name::<S>(),
@@ -222,6 +236,8 @@ impl SharedStore {
 
 impl fmt::Debug for SharedStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.type_name)
+        f.debug_tuple("SharedStore")
+            .field(&format_args!("{}", self.type_name))
+            .finish()
     }
 }
