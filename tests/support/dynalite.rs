@@ -156,16 +156,25 @@ impl Drop for Dynalite {
 }
 
 /// A DynamoDB client for `endpoint`, with dummy credentials and region, logging its
-/// requests to `log`.
+/// requests to `log`, with the SDK's default retries. It has no HTTP client of its
+/// own: `DynamoDbStore::new` gives it one.
 pub fn client(endpoint: &str, log: &RequestLog) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+    Client::from_conf(config(endpoint, log).build())
+}
+
+/// The same, making one attempt per request: a store that is down fails at once.
+pub fn client_without_retries(endpoint: &str, log: &RequestLog) -> Client {
+    let retries = aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1);
+    Client::from_conf(config(endpoint, log).retry_config(retries).build())
+}
+
+fn config(endpoint: &str, log: &RequestLog) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static-for-tests"))
         .endpoint_url(endpoint)
         .interceptor(log.clone())
-        .build();
-    Client::from_conf(config)
 }
 
 /// Creates `table` with Powertools' layout: partition key `id` (a string), on-demand.
