@@ -8,6 +8,8 @@
 //! with dynalite, the SDK's requests are logged too.
 #![cfg(feature = "idempotency")]
 
+#[allow(dead_code)]
+mod common;
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1128,4 +1130,65 @@ async fn a_response_that_is_not_json_is_an_error_and_the_key_stays_held() {
         "the response cannot be written as JSON for idempotency: key must be a string"
     );
     assert_eq!(store.records()[0].status, RecordStatus::InProgress);
+}
+
+#[tokio::test]
+async fn the_spans_say_whether_the_handler_ran_or_the_response_was_replayed() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let capture = common::capture::Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let card = Card::default();
+    let charge = card.clone();
+    let handler = Handler::builder()
+        .middleware_with(Idempotent, Backend::memory().by_order())
+        .traced()
+        .handler(move |event: LambdaEvent<Payment>| {
+            let card = charge.clone();
+            async move { card.charge(event.payload).await }
+        })
+        .unwrap();
+    handler.invoke_with(payment("o-18", 1), &context()).await.unwrap();
+    handler.invoke_with(payment("o-18", 1), &context()).await.unwrap();
+    let mut missing = context();
+    missing.request_id = "no-key".into();
+    let no_key = IdempotencyParams::builder()
+        .store(MemoryStore::new())
+        .key(EventPart::pointer("/customer_id"))
+        .build();
+    pay(no_key, &card)
+        .invoke_with(payment("o-18", 1), &missing)
+        .await
+        .unwrap();
+
+    let spans = capture.spans();
+    let middleware: Vec<_> = spans.iter().filter(|span| span.name == "middleware").collect();
+    assert_eq!(middleware.len(), 2);
+    assert!(middleware.iter().all(|span| span.display_name() == "## idempotency"));
+    assert_eq!(middleware[0].field("early_response"), None);
+    assert_eq!(middleware[1].field("early_response"), Some("true"));
+    let outcomes: Vec<_> = spans
+        .iter()
+        .filter(|span| span.name == "idempotency")
+        .map(|span| {
+            (
+                span.field("idempotency_key").unwrap(),
+                span.field("idempotency_outcome").unwrap(),
+            )
+        })
+        .collect();
+    let key = key_of("o-18");
+    assert_eq!(outcomes, [(key.as_str(), "executed"), (key.as_str(), "replayed")]);
+    let warnings: Vec<_> = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == tracing::Level::WARN)
+        .map(|event| event.fields)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["key"], "the pointer /customer_id");
+    assert_eq!(
+        warnings[0]["message"],
+        "the event has no idempotency key; running the handler without idempotency"
+    );
 }
