@@ -8,7 +8,6 @@
 //! with dynalite, the SDK's requests are logged too.
 #![cfg(feature = "idempotency")]
 
-#[allow(dead_code)]
 mod common;
 mod support;
 
@@ -168,7 +167,7 @@ struct TestStore {
 enum Inner {
     Memory(MemoryStore),
     #[cfg(feature = "dynamodb")]
-    Dynamo(lambda_middleware::middlewares::idempotency::DynamoDbStore),
+    Dynamo(Box<lambda_middleware::middlewares::idempotency::DynamoDbStore>),
 }
 
 impl TestStore {
@@ -332,7 +331,7 @@ mod dynamo {
             log.take();
             Some(Backend {
                 store: TestStore {
-                    inner: Inner::Dynamo(store),
+                    inner: Inner::Dynamo(Box::new(store)),
                     calls: Default::default(),
                 },
                 dynamo: Some(Table {

@@ -15,6 +15,7 @@ use support::runtime_api::{FUNCTION_ENV, Queued, RuntimeApi, TIMEOUT, start_func
 
 /// Where the function keeps its records: `memory`, or a dynalite endpoint.
 const STORE_ENV: &str = "TEST_IDEMPOTENCY_STORE";
+#[cfg(feature = "dynamodb")]
 const TABLE: &str = "idempotency";
 const CONCURRENCY: usize = 50;
 

@@ -291,7 +291,7 @@ impl<E> IdempotencyParams<E> {
         E: Serialize,
     {
         let json = self.json_of(event)?;
-        Ok(self.key_from(event, json.as_ref(), ctx)?)
+        self.key_from(event, json.as_ref(), ctx)
     }
 
     /// The event as JSON, when a part needs it.
