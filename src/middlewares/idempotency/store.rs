@@ -191,7 +191,7 @@ impl<S: Store> DynStore for S {
 /// use lambda_middleware::middlewares::idempotency::{MemoryStore, SharedStore};
 ///
 /// let store = SharedStore::new(MemoryStore::new());
-/// assert_eq!(format!("{store:?}"), "SharedStore(lambda_middleware::middlewares::idempotency::memory::MemoryStore)");
+/// assert_eq!(format!("{store:?}"), "SharedStore(MemoryStore)");
 /// ```
 #[derive(Clone)]
 pub struct SharedStore {
@@ -209,7 +209,7 @@ impl SharedStore {
     pub fn new<S: Store>(store: S) -> Self {
         SharedStore {
             store: Arc::new(store),
-            type_name: std::any::type_name::<S>(),
+            type_name: crate::middleware::short_type_name(std::any::type_name::<S>()),
         }
     }
 
