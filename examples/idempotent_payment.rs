@@ -77,6 +77,9 @@ async fn main() -> Result<(), Error> {
     println!("{}", serde_json::to_string_pretty(&receipt)?);
     let retry = function.invoke_json(&handler, event).await?;
     assert_eq!(retry, receipt, "a retry gets the stored receipt");
-    eprintln!("the retry got the same receipt; the card was charged {} time(s)", CHARGES.load(Ordering::SeqCst));
+    eprintln!(
+        "the retry got the same receipt; the card was charged {} time(s)",
+        CHARGES.load(Ordering::SeqCst)
+    );
     Ok(())
 }
