@@ -1191,3 +1191,51 @@ async fn the_spans_say_whether_the_handler_ran_or_the_response_was_replayed() {
         "the event has no idempotency key; running the handler without idempotency"
     );
 }
+
+#[tokio::test]
+async fn an_event_that_is_only_deserialize_is_keyed_by_a_function() {
+    /// An event the function only reads: no `Serialize`.
+    #[derive(Deserialize)]
+    struct Refund {
+        refund_id: Option<String>,
+    }
+
+    let store = MemoryStore::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let params = IdempotencyParams::builder()
+        .store(store.clone())
+        .key(EventPart::from_fn(|refund: &Refund| refund.refund_id.clone()))
+        .raise_on_no_key(true)
+        .build();
+    let handler = Handler::builder()
+        .middleware_with(Idempotent, params)
+        .handler(move |_: LambdaEvent<Refund>| {
+            let runs = Arc::clone(&counted);
+            async move { Ok::<_, Error>(runs.fetch_add(1, Ordering::SeqCst) + 1) }
+        })
+        .unwrap();
+    let refund = |id: Option<&str>| Refund {
+        refund_id: id.map(str::to_owned),
+    };
+
+    assert_eq!(handler.invoke_with(refund(Some("r-1")), &context()).await.unwrap(), 1);
+    assert_eq!(handler.invoke_with(refund(Some("r-1")), &context()).await.unwrap(), 1);
+    assert_eq!(handler.invoke_with(refund(Some("r-2")), &context()).await.unwrap(), 2);
+    let error = handler.invoke_with(refund(None), &context()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the event has no idempotency key: the key function found nothing (or null, \"\", [] or {})"
+    );
+    // Keys hash what the function returned, as a pointer finding the same string would.
+    assert_eq!(store.len(), 2);
+    let by_pointer: IdempotencyParams<Value> = IdempotencyParams::builder()
+        .store(MemoryStore::new())
+        .key(EventPart::pointer("/refund_id"))
+        .build();
+    let expected = by_pointer
+        .key_for(&json!({ "refund_id": "r-1" }), &context())
+        .unwrap()
+        .unwrap();
+    assert!(store.record(&expected).is_some(), "{expected} in {:?}", store.records());
+}

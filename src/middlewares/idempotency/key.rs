@@ -12,6 +12,10 @@ use crate::middlewares::JsonPointer;
 
 type KeyFn<E> = dyn Fn(&E) -> Result<Option<Value>, serde_json::Error> + Send + Sync;
 
+/// The event as JSON: `serde_json::to_value` for the event type, kept by the parts
+/// that look into the JSON, so that only they need the event to be `Serialize`.
+pub(crate) type ToJson<E> = fn(&E) -> Result<Value, serde_json::Error>;
+
 /// A part of the event: what [`Idempotent`](super::Idempotent) takes the idempotency
 /// key from (`key`), or compares between repeats (`payload_validation`).
 ///
@@ -22,9 +26,10 @@ type KeyFn<E> = dyn Fn(&E) -> Result<Option<Value>, serde_json::Error> + Send + 
 /// | [`whole_event()`](EventPart::whole_event) | the whole event | no `event_key_jmespath` |
 /// | [`from_fn(\|e\| ..)`](EventPart::from_fn) | what a function of the typed event returns | — |
 ///
-/// Pointers look into the event as JSON — a typed event is serialized for them — and
-/// into strings that hold JSON on the way (API Gateway's and SQS's `body`), as
-/// [`JsonPointer`] does everywhere in the crate.
+/// Pointers look into the event as JSON — a typed event is serialized for them, so it
+/// must be `Serialize` — and into strings that hold JSON on the way (API Gateway's and
+/// SQS's `body`), as [`JsonPointer`] does everywhere in the crate. A function takes the
+/// event as it is, whatever its type.
 ///
 /// The value found is hashed as Powertools hashes it: SHA-256 of its JSON written as
 /// Python's `json.dumps(value, sort_keys=True)` writes it, so with
@@ -53,10 +58,14 @@ pub struct EventPart<E> {
 }
 
 enum Kind<E> {
-    WholeEvent,
-    Pointer(JsonPointer),
-    Pointers(Vec<JsonPointer>),
+    WholeEvent(ToJson<E>),
+    Pointer(JsonPointer, ToJson<E>),
+    Pointers(Vec<JsonPointer>, ToJson<E>),
     Function(Arc<KeyFn<E>>),
+}
+
+fn to_json<E: Serialize>(event: &E) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(event)
 }
 
 impl<E> EventPart<E> {
@@ -66,9 +75,12 @@ impl<E> EventPart<E> {
     /// # use lambda_middleware::middlewares::idempotency::EventPart;
     /// let key: EventPart<serde_json::Value> = EventPart::pointer("/body/order_id");
     /// ```
-    pub fn pointer(pointer: impl Into<JsonPointer>) -> Self {
+    pub fn pointer(pointer: impl Into<JsonPointer>) -> Self
+    where
+        E: Serialize,
+    {
         EventPart {
-            kind: Kind::Pointer(pointer.into()),
+            kind: Kind::Pointer(pointer.into(), to_json::<E>),
         }
     }
 
@@ -79,9 +91,12 @@ impl<E> EventPart<E> {
     /// # use lambda_middleware::middlewares::idempotency::EventPart;
     /// let key: EventPart<serde_json::Value> = EventPart::pointers(["/user", "/product_id"]);
     /// ```
-    pub fn pointers<P: Into<JsonPointer>>(pointers: impl IntoIterator<Item = P>) -> Self {
+    pub fn pointers<P: Into<JsonPointer>>(pointers: impl IntoIterator<Item = P>) -> Self
+    where
+        E: Serialize,
+    {
         EventPart {
-            kind: Kind::Pointers(pointers.into_iter().map(Into::into).collect()),
+            kind: Kind::Pointers(pointers.into_iter().map(Into::into).collect(), to_json::<E>),
         }
     }
 
@@ -93,18 +108,25 @@ impl<E> EventPart<E> {
     /// # use lambda_middleware::middlewares::idempotency::EventPart;
     /// let key: EventPart<serde_json::Value> = EventPart::whole_event();
     /// ```
-    pub fn whole_event() -> Self {
-        EventPart { kind: Kind::WholeEvent }
+    pub fn whole_event() -> Self
+    where
+        E: Serialize,
+    {
+        EventPart {
+            kind: Kind::WholeEvent(to_json::<E>),
+        }
     }
 
     /// What `f` returns for the typed event, serialized to JSON; `None` is a missing
-    /// key.
+    /// key. The event need not be `Serialize`.
     ///
     /// ```
     /// # use lambda_middleware::middlewares::idempotency::EventPart;
-    /// # use aws_lambda_events::sqs::SqsMessage;
-    /// // One key per SQS message.
-    /// let key = EventPart::from_fn(|message: &SqsMessage| message.message_id.clone());
+    /// # use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+    /// // The client's own idempotency key, from a header in any case.
+    /// let key = EventPart::from_fn(|request: &ApiGatewayProxyRequest| {
+    ///     request.headers.get("idempotency-key").and_then(|value| value.to_str().ok()).map(str::to_owned)
+    /// });
     /// ```
     pub fn from_fn<F, K>(f: F) -> Self
     where
@@ -118,18 +140,21 @@ impl<E> EventPart<E> {
         }
     }
 
-    /// `true` when the event must be seen as JSON to find this part.
-    pub(crate) fn needs_json(&self) -> bool {
-        !matches!(self.kind, Kind::Function(_))
+    /// How to see the event as JSON, when this part looks into it.
+    pub(crate) fn to_json(&self) -> Option<ToJson<E>> {
+        match &self.kind {
+            Kind::WholeEvent(to_json) | Kind::Pointer(_, to_json) | Kind::Pointers(_, to_json) => Some(*to_json),
+            Kind::Function(_) => None,
+        }
     }
 
     /// An empty list of pointers: nothing can ever be found.
     pub(crate) fn is_empty_list(&self) -> bool {
-        matches!(&self.kind, Kind::Pointers(pointers) if pointers.is_empty())
+        matches!(&self.kind, Kind::Pointers(pointers, _) if pointers.is_empty())
     }
 
-    /// The part of `event` (given as JSON in `json` when [`needs_json`](Self::needs_json)),
-    /// or `None` when it is missing (see the type's docs).
+    /// The part of `event` (given as JSON in `json` when [`to_json`](Self::to_json) is
+    /// some), or `None` when it is missing (see the type's docs).
     pub(crate) fn extract(&self, event: &E, json: Option<&Value>) -> Result<Option<Value>, serde_json::Error> {
         Ok(self.find(event, json)?.filter(|value| !is_missing(value)))
     }
@@ -144,9 +169,9 @@ impl<E> EventPart<E> {
         let found = |pointer: &JsonPointer, json: &Value| pointer.find(json).map(|found| found.into_owned());
         Ok(match (&self.kind, json) {
             (Kind::Function(f), _) => f(event)?,
-            (Kind::WholeEvent, Some(json)) => Some(json.clone()),
-            (Kind::Pointer(pointer), Some(json)) => found(pointer, json),
-            (Kind::Pointers(pointers), Some(json)) => Some(Value::Array(
+            (Kind::WholeEvent(_), Some(json)) => Some(json.clone()),
+            (Kind::Pointer(pointer, _), Some(json)) => found(pointer, json),
+            (Kind::Pointers(pointers, _), Some(json)) => Some(Value::Array(
                 pointers
                     .iter()
                     .map(|pointer| found(pointer, json).unwrap_or(Value::Null))
@@ -173,9 +198,9 @@ fn is_missing(value: &Value) -> bool {
 impl<E> Clone for EventPart<E> {
     fn clone(&self) -> Self {
         let kind = match &self.kind {
-            Kind::WholeEvent => Kind::WholeEvent,
-            Kind::Pointer(pointer) => Kind::Pointer(pointer.clone()),
-            Kind::Pointers(pointers) => Kind::Pointers(pointers.clone()),
+            Kind::WholeEvent(to_json) => Kind::WholeEvent(*to_json),
+            Kind::Pointer(pointer, to_json) => Kind::Pointer(pointer.clone(), *to_json),
+            Kind::Pointers(pointers, to_json) => Kind::Pointers(pointers.clone(), *to_json),
             Kind::Function(f) => Kind::Function(Arc::clone(f)),
         };
         EventPart { kind }
@@ -186,9 +211,9 @@ impl<E> Clone for EventPart<E> {
 impl<E> fmt::Display for EventPart<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::WholeEvent => f.write_str("the whole event"),
-            Kind::Pointer(pointer) => write!(f, "the pointer {pointer}"),
-            Kind::Pointers(pointers) => {
+            Kind::WholeEvent(_) => f.write_str("the whole event"),
+            Kind::Pointer(pointer, _) => write!(f, "the pointer {pointer}"),
+            Kind::Pointers(pointers, _) => {
                 f.write_str("the pointers ")?;
                 for (index, pointer) in pointers.iter().enumerate() {
                     if index > 0 {

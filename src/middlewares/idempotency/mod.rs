@@ -160,8 +160,9 @@ const ATTEMPTS: usize = 3;
 /// Makes a handler idempotent: the first invocation with a key runs the handler, the
 /// repeats get its stored response — Powertools' `@idempotent`. Feature `idempotency`.
 ///
-/// Works with any event that is `Serialize` (serialized to JSON for [`EventPart`]
-/// pointers) and any response that is `Serialize + DeserializeOwned` (stored as JSON).
+/// Works with any event (one that is `Serialize` for [`EventPart`]'s pointers, which
+/// look into its JSON) and any response that is `Serialize + DeserializeOwned` (stored
+/// as JSON).
 /// The params are [`IdempotencyParams`]; the [module docs](self) say what happens
 /// when. Its name for tracing is `idempotency`; each invocation also runs in an
 /// `idempotency` span whose `idempotency_key` field is the key and whose
@@ -286,24 +287,21 @@ impl<E> IdempotencyParams<E> {
     /// assert_eq!(params.key_for(&json!({}), &context)?, None);
     /// # Ok::<(), lambda_middleware::middlewares::idempotency::IdempotencyError>(())
     /// ```
-    pub fn key_for(&self, event: &E, ctx: &Context) -> Result<Option<String>, IdempotencyError>
-    where
-        E: Serialize,
-    {
+    pub fn key_for(&self, event: &E, ctx: &Context) -> Result<Option<String>, IdempotencyError> {
         let json = self.json_of(event)?;
         self.key_from(event, json.as_ref(), ctx)
     }
 
-    /// The event as JSON, when a part needs it.
-    fn json_of(&self, event: &E) -> Result<Option<Value>, IdempotencyError>
-    where
-        E: Serialize,
-    {
-        let needs_json = self.key.needs_json() || self.payload_validation.as_ref().is_some_and(EventPart::needs_json);
-        if !needs_json {
+    /// The event as JSON, when a part looks into it.
+    fn json_of(&self, event: &E) -> Result<Option<Value>, IdempotencyError> {
+        let to_json = self
+            .key
+            .to_json()
+            .or_else(|| self.payload_validation.as_ref().and_then(EventPart::to_json));
+        let Some(to_json) = to_json else {
             return Ok(None);
-        }
-        serde_json::to_value(event)
+        };
+        to_json(event)
             .map(Some)
             .map_err(|source| IdempotencyError::NotSerializable {
                 what: "the event",
@@ -407,7 +405,7 @@ const NAME: &str = "idempotency";
 
 impl<E, R> Middleware<E, R> for Idempotent
 where
-    E: Serialize + Send,
+    E: Send,
     R: Serialize + DeserializeOwned + Send,
 {
     type Params = IdempotencyParams<E>;
