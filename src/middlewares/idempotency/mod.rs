@@ -88,6 +88,45 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # SQS batches
+//!
+//! [`SqsBatch`](crate::middlewares::SqsBatch) (feature `sqs`) runs each record through
+//! a chain of its own: put `Idempotent` there, and each record is an invocation with
+//! its own key. A redelivered record gets its stored result; one that fails (an
+//! [`IdempotencyError::AlreadyInProgress`] included) is reported in
+//! `batchItemFailures` and comes back later.
+//!
+//! ```
+//! # #[cfg(feature = "sqs")] #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), lambda_middleware::Error> {
+//! use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+//! use lambda_middleware::middlewares::SqsBatch;
+//! use lambda_middleware::middlewares::idempotency::{EventPart, IdempotencyParams, Idempotent, MemoryStore};
+//! use lambda_middleware::{Context, Error, Handler};
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//!
+//! static SHIPPED: AtomicU32 = AtomicU32::new(0);
+//!
+//! async fn ship(message: SqsMessage, _: &Context) -> Result<u32, Error> {
+//!     Ok(SHIPPED.fetch_add(1, Ordering::SeqCst) + 1) // the parcel leaves here
+//! }
+//!
+//! let params = IdempotencyParams::builder()
+//!     .store(MemoryStore::new())
+//!     .key(EventPart::pointer("/body/order_id")) // into the JSON of each body
+//!     .build();
+//! let batch = SqsBatch::new(Handler::builder().middleware_with(Idempotent, params).handler(ship)?);
+//!
+//! let event: SqsEvent = serde_json::from_value(serde_json::json!({ "Records": [
+//!     { "messageId": "m-1", "body": "{\"order_id\": 7}" },
+//!     { "messageId": "m-2", "body": "{\"order_id\": 7}" }, // the same order again: not shipped twice
+//! ]}))?;
+//! let response = batch.process(event, &Context::default()).await?;
+//! assert!(response.batch_item_failures.is_empty());
+//! assert_eq!(SHIPPED.load(Ordering::SeqCst), 1);
+//! # Ok(()) }
+//! # #[cfg(not(feature = "sqs"))] fn main() {}
+//! ```
+//!
 //! # Where in the chain
 //!
 //! The response that is stored and replayed is the one the layers inside `Idempotent`
