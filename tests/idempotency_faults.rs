@@ -293,3 +293,33 @@ async fn a_store_killed_while_a_failing_handler_runs_reports_both_errors() {
     })
     .await;
 }
+
+/// The HTTP client a store gets when its SDK client has none speaks HTTPS (rustls with
+/// ring) and checks the server's certificate: dynalite's own, self-signed and long
+/// expired, is refused.
+#[tokio::test]
+async fn https_to_a_store_whose_certificate_is_not_trusted_is_refused() {
+    let Some(dynalite) = Dynalite::start_https() else {
+        return;
+    };
+    bounded(async {
+        let store = DynamoDbStore::new(
+            client_without_retries(&dynalite.endpoint(), &RequestLog::default()),
+            TABLE,
+        );
+        let card = Card::default();
+        let handler = pay(params(&store), &card);
+        let error = handler.invoke_with(order("f"), &context()).await.unwrap_err();
+        assert!(matches!(
+            idempotency_error(&error),
+            IdempotencyError::StoreFailed {
+                operation: StoreOperation::PutInProgress,
+                ..
+            }
+        ));
+        let message = error.to_string();
+        assert!(message.contains("invalid peer certificate"), "{message}");
+        assert_eq!(card.runs(), 0);
+    })
+    .await;
+}

@@ -33,6 +33,7 @@ const STARTUP: Duration = Duration::from_secs(30);
 pub struct Dynalite {
     child: Child,
     port: u16,
+    ssl: bool,
     stdin: Option<ChildStdin>,
 }
 
@@ -63,6 +64,15 @@ impl Dynalite {
     /// Starts dynalite on a free port of 127.0.0.1, or says why it cannot (see the
     /// module docs).
     pub fn start() -> Option<Dynalite> {
+        Dynalite::spawn(false)
+    }
+
+    /// The same over HTTPS, with dynalite's own certificate: self-signed, and expired.
+    pub fn start_https() -> Option<Dynalite> {
+        Dynalite::spawn(true)
+    }
+
+    fn spawn(ssl: bool) -> Option<Dynalite> {
         let directory = directory();
         if !directory.join("node_modules/dynalite/package.json").exists() {
             return unavailable(&format!(
@@ -72,6 +82,7 @@ impl Dynalite {
         }
         let spawned = Command::new("node")
             .arg("server.js")
+            .args(ssl.then_some("--ssl"))
             .current_dir(&directory)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -98,7 +109,12 @@ impl Dynalite {
             collected.lock().unwrap().push_str(&text);
         });
         let stdin = child.stdin.take();
-        let mut dynalite = Dynalite { child, port: 0, stdin };
+        let mut dynalite = Dynalite {
+            child,
+            port: 0,
+            ssl,
+            stdin,
+        };
         let line = receiver.recv_timeout(STARTUP).unwrap_or_default();
         match line
             .trim()
@@ -117,9 +133,13 @@ impl Dynalite {
         Some(dynalite)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://localhost:PORT` over HTTPS, the name its
+    /// certificate is for).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match self.ssl {
+            true => format!("https://localhost:{}", self.port),
+            false => format!("http://127.0.0.1:{}", self.port),
+        }
     }
 
     /// The process id, to stop and continue it.
