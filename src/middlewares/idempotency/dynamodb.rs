@@ -301,6 +301,18 @@ impl DynamoDbStore {
         })
     }
 
+    /// What a `PutItem` that failed with `error` means: a refused condition, with the
+    /// existing record when DynamoDB returned it (`ALL_OLD`), or a store failure.
+    fn refused(&self, key: &str, error: &PutItemError) -> Result<PutOutcome, StoreError> {
+        match error {
+            PutItemError::ConditionalCheckFailedException(refused) => {
+                let existing = refused.item().map(|item| self.record_of(key, item)).transpose()?;
+                Ok(PutOutcome::Exists(existing))
+            }
+            other => Err(self.unavailable("PutItem", other)),
+        }
+    }
+
     fn unavailable(&self, operation: &str, error: &(dyn std::error::Error + 'static)) -> StoreError {
         StoreError::unavailable(format!(
             "DynamoDB {operation} on table {}: {}",
@@ -395,16 +407,7 @@ impl Store for DynamoDbStore {
             .await;
         match put {
             Ok(_) => Ok(PutOutcome::Written),
-            Err(SdkError::ServiceError(failure)) => match failure.err() {
-                PutItemError::ConditionalCheckFailedException(refused) => {
-                    let existing = refused
-                        .item()
-                        .map(|item| self.record_of(&record.key, item))
-                        .transpose()?;
-                    Ok(PutOutcome::Exists(existing))
-                }
-                other => Err(self.unavailable("PutItem", other)),
-            },
+            Err(SdkError::ServiceError(failure)) => self.refused(&record.key, failure.err()),
             Err(error) => Err(self.unavailable("PutItem", &error)),
         }
     }
@@ -530,6 +533,40 @@ mod tests {
             store.record_of("k", &bad).unwrap_err().to_string(),
             "record k is corrupted: it has no `expiration` attribute"
         );
+    }
+
+    #[test]
+    fn a_refused_write_carries_the_existing_record_when_dynamodb_returns_it() {
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+
+        let store = store();
+        let existing = item(&[
+            ("id", AttributeValue::S("k".into())),
+            ("status", AttributeValue::S("INPROGRESS".into())),
+            ("expiration", AttributeValue::N("1700003600".into())),
+            ("in_progress_expiration", AttributeValue::N("1700000003000".into())),
+        ]);
+        let with_item = ConditionalCheckFailedException::builder()
+            .message("The conditional request failed")
+            .set_item(Some(existing))
+            .build();
+        let outcome = store.refused("k", &PutItemError::ConditionalCheckFailedException(with_item));
+        let record = IdempotencyRecord::in_progress("k", 1_700_003_600, Some(1_700_000_003_000));
+        assert_eq!(outcome.unwrap(), PutOutcome::Exists(Some(record)));
+
+        // Without `ReturnValuesOnConditionCheckFailure` support (dynalite): no record.
+        let without = ConditionalCheckFailedException::builder().build();
+        let outcome = store.refused("k", &PutItemError::ConditionalCheckFailedException(without));
+        assert_eq!(outcome.unwrap(), PutOutcome::Exists(None));
+
+        // A corrupted existing record is reported as such.
+        let bad = ConditionalCheckFailedException::builder()
+            .set_item(Some(item(&[("id", AttributeValue::S("k".into()))])))
+            .build();
+        let error = store
+            .refused("k", &PutItemError::ConditionalCheckFailedException(bad))
+            .unwrap_err();
+        assert_eq!(error.to_string(), "record k is corrupted: it has no `status` attribute");
     }
 
     #[test]
