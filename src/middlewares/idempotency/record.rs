@@ -57,7 +57,7 @@ impl IdempotencyRecord {
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
     /// # use lambda_middleware::middlewares::idempotency::{IdempotencyRecord, RecordStatus};
-    /// let mut record = IdempotencyRecord::in_progress("k", 100, Some(100_500));
+    /// let record = IdempotencyRecord::in_progress("k", 100, Some(100_500));
     /// assert!(!record.is_expired(UNIX_EPOCH + Duration::from_millis(100_999)));
     /// assert!(record.is_expired(UNIX_EPOCH + Duration::from_secs(101)));
     /// ```
