@@ -6,3 +6,10 @@
 fn compile_fail() {
     trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
 }
+
+/// `Idempotent`'s promises, with its feature.
+#[cfg(feature = "idempotency")]
+#[test]
+fn idempotency_compile_fail() {
+    trybuild::TestCases::new().compile_fail("tests/ui/idempotency/*.rs");
+}

@@ -17,6 +17,7 @@
 //! | [`Parse`] | parses the event (or the JSON in an envelope of it: API Gateway and function URL bodies, EventBridge, SQS, SNS, Kinesis, a pointer) into the handler's type | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
 //! | [`JsonResponse`] | serialises the handler's value into an HTTP response | — | — | `http-response-serializer` |
 //! | [`SqsBatch`] | processes an SQS batch record by record, reports only the failed ones | `sqs` | `process_partial_response` | `@middy/sqs-partial-batch-failure` |
+//! | [`Idempotent`] | runs the handler once per idempotency key and replays its stored response to repeats; in memory or on DynamoDB | `idempotency` (`dynamodb`) | `@idempotent` | — |
 //!
 //! The HTTP middlewares work on any event and response that implement [`HttpRequest`]
 //! and [`HttpResponse`]: `serde_json::Value` (API Gateway's proxy payloads as JSON)
@@ -79,7 +80,12 @@
 // The docs link to the middlewares behind features; those links resolve when the
 // features are on (`cargo doc --all-features`, as docs.rs builds).
 #![cfg_attr(
-    not(all(feature = "validation", feature = "timeout", feature = "sqs")),
+    not(all(
+        feature = "validation",
+        feature = "timeout",
+        feature = "sqs",
+        feature = "idempotency"
+    )),
     allow(rustdoc::broken_intra_doc_links)
 )]
 
@@ -88,6 +94,9 @@ pub(crate) mod correlation_id;
 mod cors;
 mod http;
 mod http_error_handler;
+#[cfg(feature = "idempotency")]
+#[cfg_attr(docsrs, doc(cfg(feature = "idempotency")))]
+pub mod idempotency;
 mod json_response;
 pub(crate) mod lambda_context;
 pub(crate) mod log_event;
@@ -109,6 +118,9 @@ pub use correlation_id::{CorrelationId, CorrelationIdFallback, CorrelationIdPara
 pub use cors::{Cors, CorsParams};
 pub use http::{BuildHttpResponse, HttpRequest, HttpResponse};
 pub use http_error_handler::{HttpError, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
+#[cfg(feature = "idempotency")]
+#[cfg_attr(docsrs, doc(cfg(feature = "idempotency")))]
+pub use idempotency::{IdempotencyParams, Idempotent};
 pub use json_response::{JsonResponse, JsonResponseParams};
 pub use lambda_context::InjectLambdaContext;
 pub use log_event::{DEFAULT_REDACTED_HEADERS, LogEvent, LogEventParams};

@@ -3,6 +3,8 @@
 //! Each test binary uses its own part of it, so unused items are expected.
 #![allow(dead_code)]
 
+#[cfg(feature = "dynamodb")]
+pub mod dynalite;
 pub mod examples;
 pub mod layers;
 pub mod process;
