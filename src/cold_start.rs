@@ -9,12 +9,14 @@
 //! flag per middleware the log line, the annotation and the metric could each go to
 //! another of them.
 
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use lambda_runtime::Context;
 
-/// The request id of the invocation that claimed the cold start.
-static COLD: OnceLock<String> = OnceLock::new();
+/// The invocation that claimed the cold start, as a hash of its request id: kept without
+/// allocating, so that the first invocation costs what the others do.
+static COLD: OnceLock<u64> = OnceLock::new();
 
 /// Whether `ctx`'s invocation is the process's cold start: the first invocation to ask,
 /// and every later question about that same invocation.
@@ -27,17 +29,28 @@ pub(crate) fn is_cold_start(ctx: &Context) -> bool {
 
 /// Whether the invocation `request_id` holds the claim kept in `cold`, claiming it when
 /// nobody has yet.
-fn claims(cold: &OnceLock<String>, request_id: &str) -> bool {
+///
+/// Request ids are compared by a 64-bit hash: two distinct ids (UUIDs, on Lambda) share
+/// one with a chance of one in 2^64.
+fn claims(cold: &OnceLock<u64>, request_id: &str) -> bool {
+    let id = fingerprint(request_id);
     let mut claimed_now = false;
     let holder = cold.get_or_init(|| {
         claimed_now = true;
-        request_id.to_owned()
+        id
     });
     if request_id.is_empty() {
         claimed_now
     } else {
-        holder == request_id
+        *holder == id
     }
+}
+
+/// A request id's hash, the same in every run (std's `DefaultHasher::new` has fixed keys).
+fn fingerprint(request_id: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    request_id.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]
