@@ -45,6 +45,18 @@ fn subscriber(lines: &Lines, level: LogLevel) -> impl tracing::Subscriber + Send
     tracing_subscriber::registry().with(logger.with_filter(level))
 }
 
+/// One test of this file at a time, so that each sees its own subscribers only.
+/// `tracing` decides per callsite, and for its global maximum level, from every live
+/// subscriber: with the tests of this file on several threads, one test's subscriber can
+/// hide another's mistake (a `Setup` whose maximum level was `OFF` lost every line when
+/// it was alone, as in a function, and passed thirty-nine runs in forty beside the
+/// others).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    guard
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -72,6 +84,7 @@ async fn book(event: Value, _: &Context) -> Result<Value, Error> {
 
 #[test]
 fn a_line_has_powertools_keys_in_powertools_order() {
+    let _serial = serial();
     let lines = Lines::default();
     let _guard = tracing::subscriber::set_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)));
     let before = SystemTime::now() - Duration::from_millis(1);
@@ -139,6 +152,7 @@ fn a_line_has_powertools_keys_in_powertools_order() {
 
 #[test]
 fn levels_have_powertools_names_and_the_level_filters() {
+    let _serial = serial();
     for (level, expected) in [
         (LevelFilter::TRACE, vec!["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"]),
         (LevelFilter::INFO, vec!["INFO", "WARNING", "ERROR"]),
@@ -164,6 +178,7 @@ fn levels_have_powertools_names_and_the_level_filters() {
 
 #[test]
 fn a_line_outside_an_invocation_has_the_base_keys_only() {
+    let _serial = serial();
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
         tracing::info!(port = 9000_u16, "starting");
@@ -184,6 +199,7 @@ fn a_line_outside_an_invocation_has_the_base_keys_only() {
 
 #[test]
 fn field_values_keep_their_json_types() {
+    let _serial = serial();
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
         let error = Declined(std::io::Error::other("issuer unreachable"));
@@ -212,6 +228,7 @@ fn field_values_keep_their_json_types() {
 
 #[test]
 fn reserved_keys_are_not_replaced_and_others_are_in_place() {
+    let _serial = serial();
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
         tracing::info!(
@@ -252,6 +269,7 @@ impl Middleware<Value, Value> for Traced {
 
 #[test]
 fn middleware_spans_add_no_keys() {
+    let _serial = serial();
     let lines = Lines::default();
     let _guard = tracing::subscriber::set_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)));
     runtime().block_on(async {
@@ -271,6 +289,7 @@ fn middleware_spans_add_no_keys() {
 
 #[test]
 fn the_runtime_span_gives_the_request_id_without_inject_lambda_context() {
+    let _serial = serial();
     let lines = Lines::default();
     tracing::subscriber::with_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)), || {
         // What lambda_runtime opens around each invocation (layers/trace.rs).
@@ -314,6 +333,7 @@ fn count_by_request(lines: &[Ordered], level: &str) -> std::collections::BTreeMa
 
 #[test]
 fn sampled_invocations_log_at_debug_all_or_nothing() {
+    let _serial = serial();
     async fn two_debug_lines(event: u64, _: &Context) -> Result<u64, Error> {
         tracing::debug!(n = event, "first");
         tokio::task::yield_now().await;
@@ -404,6 +424,7 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
 
 #[test]
 fn log_event_lines_carry_the_event_and_the_response_as_json() {
+    let _serial = serial();
     let lines = Lines::default();
     let _guard = tracing::subscriber::set_default(subscriber(&lines, LogLevel::new(LevelFilter::INFO)));
     runtime().block_on(async {
@@ -450,6 +471,7 @@ fn log_event_lines_carry_the_event_and_the_response_as_json() {
 
 #[test]
 fn eight_interleaved_invocations_never_share_a_request_id() {
+    let _serial = serial();
     const INVOCATIONS: u64 = 8;
     let lines = Lines::default();
     let dispatch = tracing::Dispatch::new(subscriber(&lines, LogLevel::new(LevelFilter::INFO)));
@@ -512,6 +534,7 @@ fn eight_interleaved_invocations_never_share_a_request_id() {
 
 #[test]
 fn setup_writes_json_or_text_lines() {
+    let _serial = serial();
     // Without X-Ray: the context below is sampled, and this test is about the lines.
     #[cfg(feature = "xray")]
     let setup = || Setup::from_env().unwrap().xray(false);

@@ -289,10 +289,13 @@ where
                 .with_filter(self.level)
                 .boxed(),
         };
+        // Not `and_then(Option<XrayLayer>)`: a `None` layer tells `tracing` that it wants
+        // no level at all, and beside the per-layer filter of the lines that made the
+        // subscriber's maximum level `OFF`, so every line was lost.
         #[cfg(feature = "xray")]
-        let lines = lines
-            .and_then(self.xray.then(crate::trace::xray::XrayLayer::from_env))
-            .boxed();
+        if self.xray {
+            return lines.and_then(crate::trace::xray::XrayLayer::from_env()).boxed();
+        }
         lines
     }
 
