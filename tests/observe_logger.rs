@@ -53,8 +53,7 @@ fn subscriber(lines: &Lines, level: LogLevel) -> impl tracing::Subscriber + Send
 /// others).
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    guard
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
