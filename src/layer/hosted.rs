@@ -18,7 +18,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_runtime::{Context, Error};
-use tower::util::ServiceExt;
 use tower::{Layer, Service};
 
 use crate::chain::{Invoke, Respond};
@@ -77,11 +76,11 @@ use crate::transform::Transform;
 /// `Layer<NextService<'s, E, R>>` and box with `'s`, as below.
 ///
 /// **What it costs.** Per invocation: the layer's `layer(..)` (most tower-http layers
-/// clone a few words of configuration), `poll_ready` and `call` on its service through
-/// tower's `Oneshot`, an uncontended lock and a dynamic call per poll of the rest of the
-/// chain, and the layer's own work: about 240 instructions a layer on a `u64` event, 410
-/// on a `serde_json::Value`, where the same step written as a hook middleware costs 2 and
-/// 8, and a tower layer that boxes its future about 250 and an allocation
+/// clone a few words of configuration), `poll_ready` and `call` on its service, an
+/// uncontended lock and a dynamic call per poll of the rest of the chain, and the layer's
+/// own work: about 220 instructions a layer on a `u64` event, 270 on a
+/// `serde_json::Value`, where the same step written as a hook middleware costs 2 and 8,
+/// and a tower layer that boxes its future about 250 and an allocation
 /// (`benches/instructions.sh`, variant `lambda-middleware-tower-layers`). The adapter
 /// allocates nothing (`tests/zero_cost.rs`).
 ///
@@ -265,11 +264,17 @@ where
             let rest = NextService {
                 slot: slot as Pin<&(dyn RunRest<E, R> + Sync)>,
             };
-            self.layer.layer(rest).oneshot(event).await
+            // `poll_ready`, then `call`, as tower's contract asks.
+            let mut service = self.layer.layer(rest);
+            let ready: Result<(), Error> = std::future::poll_fn(|cx| service.poll_ready(cx).map_err(Into::into)).await;
+            match ready {
+                Ok(()) => service.call(event).await.map_err(Into::into),
+                Err(error) => Err(error),
+            }
             // The layer's service and future are dropped here, and with them every
             // `NextService` the layer kept: the slot below is the adapter's alone.
         };
-        let response = outcome.map_err(Into::into)?;
+        let response = outcome?;
         Ok(slot.conclude(response))
     }
 }
