@@ -166,6 +166,31 @@ impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
 /// ```
 pub type Hosting<L, Ev, Resp, Older> = Stack<TowerLayer<L, Ev, Resp>, Older, (), Auto, Changes>;
 
+/// The middlewares of a stack, and their params, can be cloned: what a
+/// [`ChainLayer`](crate::layer::ChainLayer) needs, since tower calls `Layer::layer` for
+/// each service it wraps and each call makes a chain of its own.
+///
+/// Every `Clone` stack is one; the trait is there for the message a stack that is not
+/// gets, which says what to derive.
+///
+/// ```
+/// use lambda_middleware::middlewares::InjectLambdaContext;
+/// use lambda_middleware::{CloneStack, Handler, HandlerBuilder};
+///
+/// fn layerable<S: CloneStack>(_: &HandlerBuilder<S>) {}
+/// layerable(&Handler::builder().middleware(InjectLambdaContext));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a middleware of this chain, or its params, is not `Clone`, so the chain cannot be a `ChainLayer`",
+    label = "`into_layer` needs every middleware and its params to be `Clone`",
+    note = "tower calls `Layer::layer` for each service it wraps, and each call makes a chain of its own: derive `Clone` for the middleware and its params"
+)]
+pub trait CloneStack: Clone {}
+
+// Not listed in errors: the trait's own message says what to derive.
+#[diagnostic::do_not_recommend]
+impl<S: Clone> CloneStack for S {}
+
 /// Builds the chain around an inner part: `Stack<B, Stack<A, Identity>>` around `H`
 /// is `Wrap<A, Wrap<B, H>>`.
 pub trait Assemble<Inner> {
@@ -563,7 +588,7 @@ impl<S> HandlerBuilder<S> {
     /// ```
     pub fn into_layer<E, R>(self) -> Result<ChainLayer<S, TakesEvent<E>, R>, BuildError>
     where
-        S: Assemble<Placeholder<TakesEvent<E>, R>> + Clone,
+        S: Assemble<Placeholder<TakesEvent<E>, R>> + CloneStack,
         <S as Assemble<Placeholder<TakesEvent<E>, R>>>::Chain: Accept + Chain<E>,
     {
         let trace_env = self.check_against::<TakesEvent<E>, R, E>()?;
@@ -598,7 +623,7 @@ impl<S> HandlerBuilder<S> {
     /// ```
     pub fn into_lambda_layer<E, R>(self) -> Result<ChainLayer<S, TakesLambdaEvent<E>, R>, BuildError>
     where
-        S: Assemble<Placeholder<TakesLambdaEvent<E>, R>> + Clone,
+        S: Assemble<Placeholder<TakesLambdaEvent<E>, R>> + CloneStack,
         <S as Assemble<Placeholder<TakesLambdaEvent<E>, R>>>::Chain: Accept + Chain<E>,
     {
         let trace_env = self.check_against::<TakesLambdaEvent<E>, R, E>()?;
@@ -609,7 +634,7 @@ impl<S> HandlerBuilder<S> {
     /// closed around a [`Placeholder`] for the service to come.
     fn check_against<F, R, E>(&self) -> Result<bool, BuildError>
     where
-        S: Assemble<Placeholder<F, R>> + Clone,
+        S: Assemble<Placeholder<F, R>> + CloneStack,
         <S as Assemble<Placeholder<F, R>>>::Chain: Chain<E>,
     {
         let (trace_env, disabled) = tracing_from_env()?;

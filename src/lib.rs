@@ -23,7 +23,7 @@ mod service;
 pub mod trace;
 mod transform;
 
-pub use builder::{Assemble, Changes, HandlerBuilder, Hosting, Identity, Same, Stack};
+pub use builder::{Assemble, Changes, CloneStack, HandlerBuilder, Hosting, Identity, Same, Stack};
 pub use chain::{
     Accept, Chain, FnHandler, Invoke, ParamsOf, Placeholder, Reshape, Respond, Rest, ServiceEnd, TakesEvent,
     TakesLambdaEvent, Wrap,

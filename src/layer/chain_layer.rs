@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use tower::{Layer, Service};
 
-use crate::builder::{Assemble, DescribeStack};
+use crate::builder::{Assemble, CloneStack, DescribeStack};
 use crate::chain::{ServiceEnd, TakesEvent, TakesLambdaEvent};
 use crate::handler::Handler;
 use lambda_runtime::LambdaEvent;
@@ -106,7 +106,7 @@ impl<C: crate::Accept + crate::Chain<<C as crate::Accept>::Event>> CheckChain fo
 
 impl<S, Svc, E, R> Layer<Svc> for ChainLayer<S, TakesEvent<E>, R>
 where
-    S: Assemble<ServiceEnd<Svc, TakesEvent<E>>> + Clone,
+    S: Assemble<ServiceEnd<Svc, TakesEvent<E>>> + CloneStack,
     S::Chain: CheckChain,
     Svc: Service<E, Response = R>,
 {
@@ -122,7 +122,7 @@ where
 
 impl<S, Svc, E, R> Layer<Svc> for ChainLayer<S, TakesLambdaEvent<E>, R>
 where
-    S: Assemble<ServiceEnd<Svc, TakesLambdaEvent<E>>> + Clone,
+    S: Assemble<ServiceEnd<Svc, TakesLambdaEvent<E>>> + CloneStack,
     S::Chain: CheckChain,
     Svc: Service<LambdaEvent<E>, Response = R>,
 {
