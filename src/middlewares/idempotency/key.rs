@@ -37,8 +37,9 @@ pub(crate) type ToJson<E> = fn(&E) -> Result<Value, serde_json::Error>;
 /// hash for the same data.
 ///
 /// A part is *missing* — no idempotency key — when the pointer finds nothing, `null`,
-/// `""`, `[]` or `{}`, when every pointer of a list finds nothing or `null`, or when the
-/// function returns `None` (Powertools' rule; `0` and `false` are keys).
+/// `""`, or an array or object holding only `null`s (`[]` and `{}` included), when
+/// every pointer of a list finds nothing or `null`, or when the function returns
+/// `None` (Powertools' rule; `0` and `false` are keys).
 ///
 /// ```
 /// use lambda_middleware::middlewares::idempotency::EventPart;
@@ -182,13 +183,13 @@ impl<E> EventPart<E> {
     }
 }
 
-/// Powertools' `is_missing_idempotency_key`: a list or an object is missing when all
-/// its items are `null` (so when it is empty too), a number or a bool never is, and
-/// anything else when it is falsy (`null`, `""`).
+/// Powertools' `is_missing_idempotency_key`: a list is missing when all its items are
+/// `null`, an object when all its values are (so when either is empty too), a number
+/// or a bool never is, and anything else when it is falsy (`null`, `""`).
 fn is_missing(value: &Value) -> bool {
     match value {
         Value::Array(items) => items.iter().all(Value::is_null),
-        Value::Object(map) => map.is_empty(),
+        Value::Object(map) => map.values().all(Value::is_null),
         Value::Number(_) | Value::Bool(_) => false,
         Value::String(text) => text.is_empty(),
         Value::Null => true,
@@ -448,7 +449,18 @@ mod tests {
 
     #[test]
     fn missing_parts_follow_powertools() {
-        for missing in [json!(null), json!(""), json!([]), json!({}), json!([null, null])] {
+        // Each as aws-lambda-powertools 3.37.0's `is_missing_idempotency_key` says: an
+        // object is missing when all its values are `null`, as a JMESPath multi-select
+        // hash of fields the event does not have is.
+        for missing in [
+            json!(null),
+            json!(""),
+            json!([]),
+            json!({}),
+            json!([null, null]),
+            json!({ "a": null }),
+            json!({ "a": null, "b": null }),
+        ] {
             assert!(is_missing(&missing), "{missing}");
         }
         for present in [
@@ -456,7 +468,7 @@ mod tests {
             json!(false),
             json!("x"),
             json!([null, 1]),
-            json!({ "a": null }),
+            json!({ "a": null, "b": 1 }),
         ] {
             assert!(!is_missing(&present), "{present}");
         }

@@ -167,6 +167,7 @@ use typed_builder::TypedBuilder;
 
 use self::cache::LocalCache;
 use self::record::{epoch_millis, epoch_seconds};
+use self::store::SharedStore;
 use crate::chain::Invoke;
 use crate::error::BuildError;
 use crate::middleware::Middleware;
@@ -179,7 +180,7 @@ pub use error::{IdempotencyError, StoreOperation};
 pub use key::EventPart;
 pub use memory::MemoryStore;
 pub use record::{IdempotencyRecord, RecordStatus, UnknownStatus};
-pub use store::{PutOutcome, SharedStore, Store, StoreError};
+pub use store::{PutOutcome, Store, StoreError};
 
 /// The variable that turns idempotency off, for local development.
 pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
@@ -188,6 +189,10 @@ pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
 /// deadline (none, or one in the past, as `cargo lambda` sends): Lambda's longest
 /// timeout, so no invocation can still be running when it ends.
 pub const NO_DEADLINE_HOLD: Duration = Duration::from_secs(15 * 60);
+
+/// The longest `expires_after`: ten years, far beyond any retry or redelivery, and far
+/// from overflowing the clock's seconds.
+pub const MAX_EXPIRES_AFTER: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The function name in keys when the context has none (Powertools' default).
 const DEFAULT_FUNCTION_NAME: &str = "test-func";
@@ -248,6 +253,7 @@ pub struct Idempotent;
 /// | `raise_on_no_key` | `false` | `raise_on_no_idempotency_key` |
 /// | `local_cache` | none | `use_local_cache` + `local_cache_max_items` (256 there) |
 /// | `store_timeout` | 2 s | the SDK's own timeouts |
+/// | `fail_when_not_stored` | `false`: the response is returned | fails (`IdempotencyPersistenceLayerError`) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -280,7 +286,8 @@ pub struct IdempotencyParams<E> {
     #[builder(default, setter(strip_option))]
     payload_validation: Option<EventPart<E>>,
     /// How long a completed record answers repeats. At least a second (records
-    /// expire in whole seconds). Default: 1 hour.
+    /// expire in whole seconds), at most [`MAX_EXPIRES_AFTER`] (ten years). Default:
+    /// 1 hour.
     #[builder(default = Duration::from_secs(3600))]
     expires_after: Duration,
     /// Fail with [`IdempotencyError::MissingIdempotencyKey`] when the event has no
@@ -295,6 +302,13 @@ pub struct IdempotencyParams<E> {
     /// [`IdempotencyError::StoreTimeout`]. Default: 2 s.
     #[builder(default = Duration::from_secs(2))]
     store_timeout: Duration,
+    /// Fail the invocation when the handler succeeded but its response could not be
+    /// stored ([`IdempotencyError::StoreFailed`], [`StoreTimeout`](IdempotencyError::StoreTimeout)
+    /// or [`KeyLost`](IdempotencyError::KeyLost)), as Powertools does. Default: `false`,
+    /// the response is returned and the failure logged at `ERROR` — a caller that gets
+    /// an error retries, and by then the handler may run again.
+    #[builder(default = false)]
+    fail_when_not_stored: bool,
     /// The cache itself.
     #[builder(setter(skip), default = local_cache.map(LocalCache::new))]
     cache: Option<LocalCache>,
@@ -344,6 +358,7 @@ impl<E> IdempotencyParams<E> {
             .map(Some)
             .map_err(|source| IdempotencyError::NotSerializable {
                 what: "the event",
+                key: None,
                 source,
             })
     }
@@ -387,12 +402,19 @@ impl<E> IdempotencyParams<E> {
                 self.expires_after
             ));
         }
+        if self.expires_after > MAX_EXPIRES_AFTER {
+            return refuse(format!(
+                "expires_after is {:?}; expected at most {:?} (10 years)",
+                self.expires_after, MAX_EXPIRES_AFTER
+            ));
+        }
         if self.store_timeout.is_zero() {
             return refuse("store_timeout is 0s; expected a time for the store to answer".into());
         }
         if self.local_cache == Some(0) {
             return refuse("local_cache(0) holds nothing; expected at least 1 item (leave it out for no cache)".into());
         }
+        self.store.check().or_else(refuse)?;
         let disabled = disabled_from_env()?;
         if disabled {
             tracing::warn!(
@@ -408,6 +430,7 @@ impl<E> IdempotencyParams<E> {
 fn key_value_error(source: serde_json::Error) -> IdempotencyError {
     IdempotencyError::NotSerializable {
         what: "the key function's value",
+        key: None,
         source,
     }
 }
@@ -435,6 +458,7 @@ impl<E> fmt::Debug for IdempotencyParams<E> {
             .field("raise_on_no_key", &self.raise_on_no_key)
             .field("local_cache", &self.cache)
             .field("store_timeout", &self.store_timeout)
+            .field("fail_when_not_stored", &self.fail_when_not_stored)
             .finish_non_exhaustive()
     }
 }
@@ -492,7 +516,7 @@ where
             params,
             key: &key,
             validation,
-            deadline_ms: ctx.deadline,
+            held_until_ms: in_progress_until(ctx.deadline, epoch_millis(SystemTime::now())),
         };
         run(invocation, event, next).instrument(span).await
     }
@@ -510,24 +534,62 @@ where
         tracing::info!("a repeat of a completed invocation: answering with its stored response");
         return Ok(next.respond_early(response));
     }
+    // The key is this invocation's now. Should the chain panic, or the invocation be
+    // cancelled (its future dropped), the hold frees it as a handler error would.
+    let mut hold = invocation.hold();
     match next.run(event).await {
         Ok(response) => {
+            // The handler ran: from here on the key is never freed, or a retry would
+            // run it again.
+            hold.disarm();
             // Written before the store call, so that no borrow of the response is
             // held across it (a response need not be `Sync`).
             let data =
                 serde_json::to_string(response.response()).map_err(|source| IdempotencyError::NotSerializable {
                     what: "the response",
+                    key: Some(invocation.key.to_owned()),
                     source,
                 })?;
-            invocation.complete(data).await?;
-            tracing::Span::current().record("idempotency_outcome", "executed");
+            let span = tracing::Span::current();
+            match invocation.complete(data).await {
+                Ok(()) => {
+                    span.record("idempotency_outcome", "executed");
+                }
+                Err(error) => {
+                    span.record("idempotency_outcome", "not_stored");
+                    if invocation.params.fail_when_not_stored {
+                        return Err(error.into());
+                    }
+                    not_stored(invocation.key, &error);
+                }
+            }
             Ok(response)
         }
         Err(failure) => {
             tracing::Span::current().record("idempotency_outcome", "handler_failed");
-            invocation.release(&failure.to_string()).await?;
+            invocation.release(failure.error()).await;
+            hold.disarm();
             Err(failure.into())
         }
+    }
+}
+
+/// Says that a response was returned without being stored, and why.
+fn not_stored(key: &str, error: &IdempotencyError) {
+    if matches!(error, IdempotencyError::KeyLost { .. }) {
+        tracing::error!(
+            idempotency_key = %key,
+            error = %error,
+            "the handler succeeded after its hold on the key ended, and another invocation took the key; \
+             returning the response without storing it"
+        );
+    } else {
+        tracing::error!(
+            idempotency_key = %key,
+            error = %error,
+            "the handler succeeded but its response could not be stored; returning it anyway, \
+             and the key stays held until the invocation's deadline"
+        );
     }
 }
 
@@ -536,7 +598,9 @@ struct Invocation<'a, E> {
     params: &'a IdempotencyParams<E>,
     key: &'a str,
     validation: Option<String>,
-    deadline_ms: u64,
+    /// The end of this invocation's hold on the key: the `in_progress_expiration` of
+    /// the record it writes, and what identifies that record as its own afterwards.
+    held_until_ms: u64,
 }
 
 impl<E> Invocation<'_, E> {
@@ -550,11 +614,8 @@ impl<E> Invocation<'_, E> {
                 self.check_payload(&record)?;
                 return Ok(Some(record));
             }
-            let mut record = IdempotencyRecord::in_progress(
-                self.key,
-                epoch_seconds(now) + params.expires_after.as_secs(),
-                Some(in_progress_until(self.deadline_ms, epoch_millis(now))),
-            );
+            let mut record =
+                IdempotencyRecord::in_progress(self.key, params.expiration_from(now), Some(self.held_until_ms));
             record.validation.clone_from(&self.validation);
             let existing = match self
                 .timed(StoreOperation::PutInProgress, params.store.put_if_absent(&record, now))
@@ -593,34 +654,66 @@ impl<E> Invocation<'_, E> {
         })
     }
 
-    /// Stores the handler's response, as JSON `data`, as the completed record.
+    /// The guard of the key this invocation just took, armed.
+    fn hold(&self) -> Hold<'_> {
+        Hold {
+            store: &self.params.store,
+            key: self.key,
+            held_until_ms: self.held_until_ms,
+            store_timeout: self.params.store_timeout,
+            armed: true,
+        }
+    }
+
+    /// Stores the handler's response, as JSON `data`, as the completed record — if the
+    /// record is still this invocation's.
     async fn complete(&self, data: String) -> Result<(), IdempotencyError> {
-        let now = SystemTime::now();
-        let record = IdempotencyRecord {
-            key: self.key.to_owned(),
-            status: RecordStatus::Completed,
-            expiration: epoch_seconds(now) + self.params.expires_after.as_secs(),
-            in_progress_expiration: None,
-            data: Some(data),
-            validation: self.validation.clone(),
-        };
-        self.timed(StoreOperation::Complete, self.params.store.update(&record))
-            .await?;
+        let mut record = IdempotencyRecord::new(
+            self.key,
+            RecordStatus::Completed,
+            self.params.expiration_from(SystemTime::now()),
+        );
+        record.data = Some(data);
+        record.validation.clone_from(&self.validation);
+        self.timed(
+            StoreOperation::Complete,
+            self.params.store.update(&record, self.held_until_ms),
+        )
+        .await?;
         if let Some(cache) = &self.params.cache {
             cache.put(&record);
         }
         Ok(())
     }
 
-    /// Deletes the in-progress record after the handler failed with `handler_error`.
-    async fn release(&self, handler_error: &str) -> Result<(), IdempotencyError> {
+    /// Deletes the in-progress record after the handler failed with `handler_error`, if
+    /// it is still this invocation's. A failure is logged, never returned: the
+    /// handler's error is what the caller must see.
+    async fn release(&self, handler_error: &(dyn std::error::Error + Send + Sync)) {
         if let Some(cache) = &self.params.cache {
             cache.remove(self.key);
         }
-        let operation = StoreOperation::DeleteAfterFailure {
-            handler_error: handler_error.to_owned(),
-        };
-        self.timed(operation, self.params.store.delete(self.key)).await
+        let deleted = self
+            .timed(
+                StoreOperation::Release,
+                self.params.store.delete(self.key, self.held_until_ms),
+            )
+            .await;
+        match deleted {
+            Ok(()) => {}
+            Err(IdempotencyError::KeyLost { .. }) => tracing::debug!(
+                idempotency_key = %self.key,
+                "the handler failed after its hold on the key ended, and the record is no longer this \
+                 invocation's: nothing to delete"
+            ),
+            Err(error) => tracing::error!(
+                idempotency_key = %self.key,
+                error = %error,
+                handler_error = %handler_error,
+                "the handler failed and its in-progress record could not be deleted; passing the handler's \
+                 error on, and the key stays held until the invocation's deadline"
+            ),
+        }
     }
 
     /// The stored response, as the handler's response type.
@@ -656,21 +749,104 @@ impl<E> Invocation<'_, E> {
         operation: StoreOperation,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, IdempotencyError> {
-        let timeout = self.params.store_timeout;
-        match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(StoreError::Corrupted { key, reason })) => Err(IdempotencyError::CorruptedRecord { key, reason }),
-            Ok(Err(source)) => Err(IdempotencyError::StoreFailed {
-                key: self.key.to_owned(),
-                operation,
-                source,
-            }),
-            Err(_elapsed) => Err(IdempotencyError::StoreTimeout {
-                key: self.key.to_owned(),
-                operation,
-                timeout,
-            }),
+        timed(self.key, self.params.store_timeout, operation, call).await
+    }
+}
+
+/// Runs a store call for `key` within `timeout`, its failure as an [`IdempotencyError`].
+async fn timed<T>(
+    key: &str,
+    timeout: Duration,
+    operation: StoreOperation,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, IdempotencyError> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(StoreError::Corrupted { key, reason })) => Err(IdempotencyError::CorruptedRecord { key, reason }),
+        Ok(Err(StoreError::NotHeld {
+            in_progress_expiration, ..
+        })) => Err(IdempotencyError::KeyLost {
+            key: key.to_owned(),
+            held_until_ms: in_progress_expiration,
+        }),
+        Ok(Err(source)) => Err(IdempotencyError::StoreFailed {
+            key: key.to_owned(),
+            operation,
+            source,
+        }),
+        Err(_elapsed) => Err(IdempotencyError::StoreTimeout {
+            key: key.to_owned(),
+            operation,
+            timeout,
+        }),
+    }
+}
+
+/// The key an invocation holds from the moment it took it until its handler has
+/// answered. Dropped while still armed — the chain panicked, or the invocation was
+/// cancelled and its future dropped — it frees the key in the background, as a
+/// handler error does (Powertools deletes on any exception), so that a retry need
+/// not wait for the invocation's deadline.
+///
+/// That takes a Tokio runtime to spawn the delete on: without one (a future dropped
+/// outside any runtime), nothing is done and the key is held until the deadline. A
+/// process that dies runs no destructor at all; its deadline is what frees the key.
+struct Hold<'a> {
+    store: &'a SharedStore,
+    key: &'a str,
+    held_until_ms: u64,
+    store_timeout: Duration,
+    armed: bool,
+}
+
+impl Hold<'_> {
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
+                idempotency_key = %self.key,
+                "the invocation ended without an answer outside a Tokio runtime: its key stays held until its deadline"
+            );
+            return;
+        };
+        // Owned copies: the task outlives the invocation. Nothing of this runs on the
+        // happy path.
+        let (store, key) = (self.store.clone(), self.key.to_owned());
+        let (held_until_ms, timeout) = (self.held_until_ms, self.store_timeout);
+        runtime.spawn(async move {
+            let delete = store.delete(&key, held_until_ms);
+            match timed(&key, timeout, StoreOperation::Release, delete).await {
+                Ok(()) => tracing::info!(
+                    idempotency_key = %key,
+                    "the invocation ended without an answer (a panic or a cancellation): its key is free again"
+                ),
+                Err(IdempotencyError::KeyLost { .. }) => tracing::debug!(
+                    idempotency_key = %key,
+                    "the invocation ended without an answer, and its record was no longer its own: nothing to delete"
+                ),
+                Err(error) => tracing::error!(
+                    idempotency_key = %key,
+                    error = %error,
+                    "the invocation ended without an answer and its key could not be freed: it stays held until \
+                     the invocation's deadline"
+                ),
+            }
+        });
+    }
+}
+
+impl<E> IdempotencyParams<E> {
+    /// When a record written at `now` expires, in seconds since the Unix epoch.
+    fn expiration_from(&self, now: SystemTime) -> u64 {
+        epoch_seconds(now).saturating_add(self.expires_after.as_secs())
     }
 }
 
@@ -680,7 +856,7 @@ fn in_progress_until(deadline_ms: u64, now_ms: u64) -> u64 {
     if deadline_ms > now_ms {
         deadline_ms
     } else {
-        now_ms + NO_DEADLINE_HOLD.as_millis() as u64
+        now_ms.saturating_add(NO_DEADLINE_HOLD.as_millis() as u64)
     }
 }
 
@@ -694,5 +870,7 @@ mod tests {
         assert_eq!(in_progress_until(0, 1_000), 1_000 + 900_000);
         // `cargo lambda`'s deadline, far in the past.
         assert_eq!(in_progress_until(600_000, 1_700_000_000_000), 1_700_000_900_000);
+        // A clock at its end does not overflow.
+        assert_eq!(in_progress_until(0, u64::MAX - 1), u64::MAX);
     }
 }
