@@ -18,7 +18,9 @@
 //!    `AlreadyInProgress`); the hold ends when the first invocation finishes or at its
 //!    deadline, so a function killed mid-flight does not lock the key for good;
 //! 4. **the handler fails**: the record is deleted, so a retry runs the handler again,
-//!    and the error goes on unchanged;
+//!    and the error goes on unchanged; so it is when the handler **panics** or the
+//!    invocation is **cancelled** (its future dropped, as a `Timeout` outside this
+//!    middleware does), where the record is deleted in the background;
 //! 5. **payload validation** (optional): a repeat whose validated part differs from
 //!    the first invocation's fails with [`IdempotencyError::PayloadMismatch`] instead
 //!    of getting a response meant for another request;
@@ -34,16 +36,47 @@
 //! panic; a record that cannot be read is [`IdempotencyError::CorruptedRecord`],
 //! naming its key.
 //!
+//! # When the store fails after the handler
+//!
+//! Once the handler has run, its outcome is what the caller gets. A response that
+//! cannot be stored is returned all the same, and the failure logged at `ERROR` with
+//! the key (Powertools fails the invocation instead, which `fail_when_not_stored`
+//! asks for): the caller of a failed invocation retries, and by then the handler may
+//! run again. A record that cannot be deleted after a handler error is logged the same
+//! way, and the handler's own error goes on, so that Step Functions' `Catch` on its
+//! `errorType` still matches. Either way the key stays held until the invocation's
+//! deadline.
+//!
+//! An invocation can outlive its hold (nothing stops a handler at its deadline under
+//! `run_concurrent`; without a usable deadline the hold is [`NO_DEADLINE_HOLD`]), and
+//! by then another invocation may have taken the key. The late one then neither
+//! deletes nor overwrites the other's record: the store's update and delete are
+//! conditional on the record still being the one this invocation wrote. Its response
+//! is returned unstored ([`IdempotencyError::KeyLost`] with `fail_when_not_stored`).
+//!
 //! # Keys
 //!
 //! The key is `<function name>.<scope>#<SHA-256>`: the function's name
 //! (`AWS_LAMBDA_FUNCTION_NAME`, from the [`Context`]; `test-func` when empty, as in
-//! Powertools), the `scope` of these params (default `handler`; Powertools uses the
-//! decorated function's `module.name`), and the hash of the [`EventPart`] the key is
-//! taken from. Several functions, and several idempotent chains in one function, can
-//! share one table. The hash is Powertools' with `hash_function="sha256"` (its
-//! default is MD5), so a Python function with the same name and scope finds the same
-//! records.
+//! Powertools), the `scope` of these params (default `handler`), and the hash of the
+//! [`EventPart`] the key is taken from. Several functions, and several idempotent
+//! chains in one function, can share one table. The hash is Powertools' with
+//! `hash_function="sha256"` (its default is MD5), and Powertools' scope is the
+//! decorated function's `module.qualname` (`app.lambda_handler` for `lambda_handler`
+//! in `app.py`): with that `scope`, a Python function of the same name finds the same
+//! records. Powertools' `key_prefix`, which replaces the function name and scope, has
+//! no equivalent here. [`EventPart`] says which events hash alike in both languages
+//! and which do not (typed events, integers beyond 64 bits).
+//!
+//! # Runtime
+//!
+//! The middleware needs a Tokio runtime with the time driver, which bounds every store
+//! call: `#[tokio::main]`, where `lambda_runtime::run` is usually awaited, has it, and
+//! the feature turns on Tokio's `time`. On a runtime built without `enable_time`, the
+//! first store call panics. Freeing the key of a panicked or cancelled invocation is
+//! spawned on the runtime current when its future is dropped; without one (a future
+//! dropped outside any runtime), the key is held until the deadline, as it is when the
+//! process itself dies.
 //!
 //! # Stores
 //!
@@ -210,7 +243,8 @@ const ATTEMPTS: usize = 3;
 /// The params are [`IdempotencyParams`]; the [module docs](self) say what happens
 /// when. Its name for tracing is `idempotency`; each invocation also runs in an
 /// `idempotency` span whose `idempotency_key` field is the key and whose
-/// `idempotency_outcome` is `executed`, `replayed` or `handler_failed`.
+/// `idempotency_outcome` is `executed`, `replayed`, `handler_failed` or `not_stored`
+/// (the handler succeeded, its response could not be stored).
 ///
 /// # Example
 ///
@@ -247,7 +281,7 @@ pub struct Idempotent;
 /// |-------|---------|------------|
 /// | `store` | required | `persistence_store` |
 /// | `key` | required | `event_key_jmespath` |
-/// | `scope` | `"handler"` | the decorated function's name |
+/// | `scope` | `"handler"` | the decorated function's `module.qualname`; `key_prefix` (no equivalent) replaces it and the function name |
 /// | `payload_validation` | none | `payload_validation_jmespath` |
 /// | `expires_after` | 1 hour | `expires_after_seconds` |
 /// | `raise_on_no_key` | `false` | `raise_on_no_idempotency_key` |
@@ -279,6 +313,8 @@ pub struct IdempotencyParams<E> {
     key: EventPart<E>,
     /// The key's middle part, between the function name and the hash: tells apart
     /// idempotent chains of one function that share a table. Default: `handler`.
+    /// Powertools' is the decorated function's `module.qualname`
+    /// (`app.lambda_handler`): use that to share records with a Python function.
     #[builder(default = String::from("handler"), setter(into))]
     scope: String,
     /// A part of the event that a repeat must have in common with the first
@@ -335,9 +371,20 @@ impl<E> IdempotencyParams<E> {
     ///     IdempotencyParams::builder().store(MemoryStore::new()).key(EventPart::pointer("/order_id")).build();
     /// let context = LocalFunction::new("payments").context();
     /// let key = params.key_for(&json!({ "order_id": "8f1f1710" }), &context)?.unwrap();
-    /// // The same as Powertools' with hash_function="sha256" and the function `handler`.
     /// assert_eq!(key, "payments.handler#6a6d1361d3d6dbc49c747ba968629ab9dbf31be72aeee2e06d06fa5d3b48efb4");
     /// assert_eq!(params.key_for(&json!({}), &context)?, None);
+    ///
+    /// // Powertools' key (hash_function="sha256") for `lambda_handler` in `app.py` of the
+    /// // function `payments`: it scopes keys by `module.qualname`.
+    /// let python: IdempotencyParams<Value> = IdempotencyParams::builder()
+    ///     .store(MemoryStore::new())
+    ///     .key(EventPart::pointer("/order_id"))
+    ///     .scope("app.lambda_handler")
+    ///     .build();
+    /// assert_eq!(
+    ///     python.key_for(&json!({ "order_id": "8f1f1710" }), &context)?.unwrap(),
+    ///     "payments.app.lambda_handler#6a6d1361d3d6dbc49c747ba968629ab9dbf31be72aeee2e06d06fa5d3b48efb4",
+    /// );
     /// # Ok::<(), lambda_middleware::middlewares::idempotency::IdempotencyError>(())
     /// ```
     pub fn key_for(&self, event: &E, ctx: &Context) -> Result<Option<String>, IdempotencyError> {
