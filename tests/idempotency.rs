@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::middlewares::idempotency::{
-    EventPart, IdempotencyError, IdempotencyParams, IdempotencyRecord, Idempotent, MemoryStore, PutOutcome,
-    RecordStatus, Store, StoreError, StoreOperation,
+    EventPart, IdempotencyError, IdempotencyParams, IdempotencyRecord, Idempotent, MAX_EXPIRES_AFTER, MemoryStore,
+    PutOutcome, RecordStatus, Store, StoreError, StoreOperation,
 };
 use lambda_middleware::{
     BuildError, Chain, Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded,
@@ -1695,6 +1695,27 @@ fn an_expiry_too_long_to_add_to_the_clock_is_refused_when_the_handler_is_built()
     assert_eq!(
         error.to_string(),
         "idempotency: expires_after is 18446744073709551615s; expected at most 315360000s (10 years)"
+    );
+}
+
+#[tokio::test]
+async fn the_longest_expiry_is_written_as_it_is() {
+    let store = MemoryStore::new();
+    let handler = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .expires_after(MAX_EXPIRES_AFTER)
+            .build(),
+        &Card::default(),
+    );
+    let before = now_s();
+    handler.invoke_with(payment("o-30", 1), &context()).await.unwrap();
+    let after = now_s();
+    let expiration = store.record(&key_of("o-30")).unwrap().expiration;
+    assert!(
+        (before + 315_360_000..=after + 315_360_000).contains(&expiration),
+        "{expiration}"
     );
 }
 

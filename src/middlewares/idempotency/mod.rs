@@ -224,7 +224,30 @@ pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
 pub const NO_DEADLINE_HOLD: Duration = Duration::from_secs(15 * 60);
 
 /// The longest `expires_after`: ten years, far beyond any retry or redelivery, and far
-/// from overflowing the clock's seconds.
+/// from overflowing the clock's seconds. A longer one fails the build of the handler
+/// with a [`BuildError`].
+///
+/// ```
+/// use std::time::Duration;
+/// use lambda_middleware::middlewares::idempotency::{EventPart, IdempotencyParams, Idempotent, MemoryStore, MAX_EXPIRES_AFTER};
+/// use lambda_middleware::{Context, Error, Handler};
+/// use serde_json::Value;
+///
+/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+///     Ok(event)
+/// }
+///
+/// let params = |expires_after| {
+///     IdempotencyParams::builder()
+///         .store(MemoryStore::new())
+///         .key(EventPart::pointer("/id"))
+///         .expires_after(expires_after)
+///         .build()
+/// };
+/// assert!(Handler::builder().middleware_with(Idempotent, params(MAX_EXPIRES_AFTER)).handler(handler).is_ok());
+/// let too_long = params(MAX_EXPIRES_AFTER + Duration::from_secs(1));
+/// assert!(Handler::builder().middleware_with(Idempotent, too_long).handler(handler).is_err());
+/// ```
 pub const MAX_EXPIRES_AFTER: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The function name in keys when the context has none (Powertools' default).
