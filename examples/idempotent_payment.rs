@@ -3,8 +3,8 @@
 //! repeat with the stored receipt — Powertools' `@idempotent`. The amount is checked
 //! too: the same order with another amount is refused (`PayloadMismatch`).
 //!
-//! Run it locally on the bundled event (it sends it twice; logs go to stderr, the
-//! receipt to stdout):
+//! Run it locally on the bundled event (it sends it twice, then once more with another
+//! amount, which is refused; logs go to stderr, the receipt to stdout):
 //!
 //! ```sh
 //! cargo run --example idempotent_payment --features idempotency
@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::middlewares::InjectLambdaContext;
-use lambda_middleware::middlewares::idempotency::{EventPart, IdempotencyParams, Idempotent, MemoryStore};
+use lambda_middleware::middlewares::idempotency::{
+    EventPart, IdempotencyError, IdempotencyParams, Idempotent, MemoryStore,
+};
 use lambda_middleware::{Context, Error, Handler};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,16 @@ async fn main() -> Result<(), Error> {
     println!("{}", serde_json::to_string_pretty(&receipt)?);
     let retry = function.invoke_json(&handler, event).await?;
     assert_eq!(retry, receipt, "a retry gets the stored receipt");
+
+    // The same order with another amount: not the same payment, and not its receipt.
+    let mut tampered: serde_json::Value = serde_json::from_str(event)?;
+    tampered["amount_cents"] = 1.into();
+    match function.invoke_json(&handler, &tampered.to_string()).await {
+        Err(refused) if matches!(refused.downcast_ref(), Some(IdempotencyError::PayloadMismatch { .. })) => {
+            eprintln!("another amount under the same order was refused: {refused}");
+        }
+        other => panic!("another amount under the same order must be refused: {other:?}"),
+    }
     eprintln!(
         "the retry got the same receipt; the card was charged {} time(s)",
         CHARGES.load(Ordering::SeqCst)

@@ -17,10 +17,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::middlewares::idempotency::{
-    EventPart, IdempotencyError, IdempotencyParams, IdempotencyRecord, Idempotent, MemoryStore, PutOutcome,
-    RecordStatus, Store, StoreError, StoreOperation,
+    EventPart, IdempotencyError, IdempotencyParams, IdempotencyRecord, Idempotent, MAX_EXPIRES_AFTER, MemoryStore,
+    PutOutcome, RecordStatus, Store, StoreError, StoreOperation,
 };
-use lambda_middleware::{BuildError, Chain, Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_middleware::{
+    BuildError, Chain, Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded,
+};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -56,6 +58,8 @@ struct Card {
     runs: Arc<AtomicUsize>,
     /// Charges to decline before accepting again.
     declines: Arc<AtomicUsize>,
+    /// Charges that panic before the others go through.
+    panics: Arc<AtomicUsize>,
     /// When set, a charge waits for a permit: the test holds the handler mid-flight.
     gate: Option<Arc<Semaphore>>,
     started: Arc<Notify>,
@@ -90,11 +94,14 @@ impl Card {
         if let Some(gate) = &self.gate {
             gate.acquire().await.expect("the gate stays open").forget();
         }
-        if self
-            .declines
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
-            .is_ok()
-        {
+        let take = |left: &AtomicUsize| {
+            left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+                .is_ok()
+        };
+        if take(&self.panics) {
+            panic!("the card terminal crashed charging order {}", payment.order_id);
+        }
+        if take(&self.declines) {
             return Err(CardDeclined(payment.order_id).into());
         }
         Ok(Receipt {
@@ -153,6 +160,27 @@ async fn until_expired(record: &IdempotencyRecord) {
     tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
+/// Sleeps until `deadline_ms` (milliseconds since the epoch) has passed.
+async fn until_past(deadline_ms: u64) {
+    tokio::time::sleep(Duration::from_millis(deadline_ms.saturating_sub(now_ms()) + 20)).await;
+}
+
+/// Waits (at most 10 s) until the store holds no record under `key`: a key freed in
+/// the background.
+async fn until_freed(backend: &Backend, key: &str) {
+    let freed = tokio::time::timeout(Duration::from_secs(10), async {
+        while backend.record(key).await.is_some() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        freed.is_ok(),
+        "the key is still held after 10 s: {:?}",
+        backend.record(key).await
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // The stores
 
@@ -195,21 +223,21 @@ impl Store for TestStore {
         }
     }
 
-    async fn update(&self, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
         self.count("update");
         match &self.inner {
-            Inner::Memory(store) => store.update(record).await,
+            Inner::Memory(store) => store.update(record, in_progress_expiration).await,
             #[cfg(feature = "dynamodb")]
-            Inner::Dynamo(store) => store.update(record).await,
+            Inner::Dynamo(store) => store.update(record, in_progress_expiration).await,
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
         self.count("delete");
         match &self.inner {
-            Inner::Memory(store) => store.delete(key).await,
+            Inner::Memory(store) => store.delete(key, in_progress_expiration).await,
             #[cfg(feature = "dynamodb")]
-            Inner::Dynamo(store) => store.delete(key).await,
+            Inner::Dynamo(store) => store.delete(key, in_progress_expiration).await,
         }
     }
 }
@@ -496,30 +524,32 @@ async fn a_repeat_while_the_first_runs_fails_with_already_in_progress(backend: B
 }
 
 async fn an_invocation_that_never_finished_frees_its_key_at_its_deadline(backend: Backend) {
-    let card = Card::held();
-    let handler = Arc::new(pay(backend.by_order(), &card));
+    // Two execution environments of the function on one store: the first dies.
+    let (dying_card, card) = (Card::held(), Card::default());
+    let dying_handler = pay(backend.by_order(), &dying_card);
+    let handler = pay(backend.by_order(), &card);
     let mut dying = context();
     dying.deadline = now_ms() + 400;
 
-    // The function is killed mid-flight: its invocation never finishes.
-    let first = tokio::spawn({
-        let (handler, context) = (Arc::clone(&handler), dying.clone());
-        async move { handler.invoke_with(payment("o-5", 300), &context).await }
-    });
-    card.wait_started().await;
-    first.abort();
+    // The function is killed mid-flight: its invocation never finishes, and nothing
+    // of it runs again, not even its destructors (which would free the key at once).
+    let mut first = Box::pin(dying_handler.invoke_with(payment("o-5", 300), &dying));
+    tokio::select! {
+        outcome = &mut first => panic!("the held handler finished: {outcome:?}"),
+        () = dying_card.wait_started() => {}
+    }
+    std::mem::forget(first);
 
     let before_deadline = handler.invoke_with(payment("o-5", 300), &context()).await.unwrap_err();
     assert!(matches!(
         idempotency_error(&before_deadline),
         IdempotencyError::AlreadyInProgress { .. }
     ));
-    tokio::time::sleep(Duration::from_millis(dying.deadline.saturating_sub(now_ms()) + 20)).await;
+    until_past(dying.deadline).await;
 
-    card.release();
     let receipt = handler.invoke_with(payment("o-5", 300), &context()).await.unwrap();
-    assert_eq!(receipt.payment_id, "pay-2");
-    assert_eq!(card.runs(), 2);
+    assert_eq!(receipt.payment_id, "pay-1");
+    assert_eq!((dying_card.runs(), card.runs()), (1, 1));
     assert_eq!(
         backend.record(&key_of("o-5")).await.unwrap().status,
         RecordStatus::Completed
@@ -608,7 +638,8 @@ async fn an_event_without_a_key_fails_with_raise_on_no_key(backend: Backend) {
     ));
     assert_eq!(
         error.to_string(),
-        "the event has no idempotency key: the pointer /customer_id found nothing (or null, \"\", [] or {})"
+        "the event has no idempotency key: the pointer /customer_id found nothing (or null, \"\", or an array or \
+         object holding only nulls)"
     );
     assert_eq!(card.runs(), 0);
     assert_eq!(backend.calls(), Vec::<&str>::new());
@@ -724,16 +755,18 @@ async fn store_calls_per_invocation(backend: Backend) {
         &card,
     );
 
+    // One context for all: the hold of every invocation is its deadline.
+    let context = context();
     let mut phases = Vec::new();
-    let _ = handler.invoke_with(payment("o-15", 1), &context()).await.unwrap_err();
+    let _ = handler.invoke_with(payment("o-15", 1), &context).await.unwrap_err();
     phases.push(("handler failed", backend.calls()));
-    handler.invoke_with(payment("o-15", 1), &context()).await.unwrap();
+    handler.invoke_with(payment("o-15", 1), &context).await.unwrap();
     phases.push(("first sight", backend.calls()));
-    handler.invoke_with(payment("o-15", 1), &context()).await.unwrap();
+    handler.invoke_with(payment("o-15", 1), &context).await.unwrap();
     phases.push(("repeat", backend.calls()));
-    cached.invoke_with(payment("o-15", 1), &context()).await.unwrap();
+    cached.invoke_with(payment("o-15", 1), &context).await.unwrap();
     phases.push(("repeat, cache empty", backend.calls()));
-    cached.invoke_with(payment("o-15", 1), &context()).await.unwrap();
+    cached.invoke_with(payment("o-15", 1), &context).await.unwrap();
     phases.push(("repeat, cache hit", backend.calls()));
 
     // A store that returns the existing record with a refused write (the in-memory
@@ -781,7 +814,192 @@ async fn store_calls_per_invocation(backend: Backend) {
         );
         let get: Value = serde_json::from_str(&sent[5].body).unwrap();
         assert_eq!(get["ConsistentRead"], true);
+        // The delete and the update change the record only while it is the one this
+        // invocation wrote: in progress, with its own hold (no new attribute).
+        for (n, operation) in [(1, "DeleteItem"), (3, "UpdateItem")] {
+            let body: Value = serde_json::from_str(&sent[n].body).unwrap();
+            assert_eq!(
+                body["ConditionExpression"], "#status = :inprogress AND #in_progress_expiry = :in_progress_expiry",
+                "{operation}"
+            );
+            assert_eq!(body["ExpressionAttributeNames"]["#status"], "status", "{operation}");
+            assert_eq!(
+                body["ExpressionAttributeNames"]["#in_progress_expiry"], "in_progress_expiration",
+                "{operation}"
+            );
+            assert_eq!(
+                body["ExpressionAttributeValues"][":inprogress"],
+                json!({ "S": "INPROGRESS" })
+            );
+            assert_eq!(
+                body["ExpressionAttributeValues"][":in_progress_expiry"],
+                json!({ "N": context.deadline.to_string() }),
+                "{operation}"
+            );
+        }
     }
+}
+
+async fn a_cached_repeat_with_another_payload_fails_with_payload_mismatch(backend: Backend) {
+    let card = Card::default();
+    let params = IdempotencyParams::builder()
+        .store(backend.store())
+        .key(EventPart::pointer("/order_id"))
+        .payload_validation(EventPart::pointer("/amount_cents"))
+        .local_cache(8)
+        .build();
+    let handler = pay(params, &card);
+
+    let first = handler.invoke_with(payment("o-19", 1000), &context()).await.unwrap();
+    backend.calls();
+    // Answered from the cache: no store call, and the payload is still checked.
+    let error = handler.invoke_with(payment("o-19", 1), &context()).await.unwrap_err();
+    assert!(
+        matches!(idempotency_error(&error), IdempotencyError::PayloadMismatch { key, part }
+            if *key == key_of("o-19") && part == "the pointer /amount_cents"),
+        "{error:?}"
+    );
+    assert_eq!(
+        handler.invoke_with(payment("o-19", 1000), &context()).await.unwrap(),
+        first
+    );
+    assert_eq!(backend.calls(), Vec::<&str>::new());
+    assert_eq!(card.runs(), 1);
+}
+
+/// A's hold ran out while its handler still ran, and B took the key: A's failure must
+/// not delete B's record, or a third invocation runs the handler while B still does.
+async fn a_failure_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key(backend: Backend) {
+    let card = Card::held();
+    card.declines.store(1, Ordering::SeqCst);
+    let handler = Arc::new(pay(backend.by_order(), &card));
+    let key = key_of("o-20");
+    let mut short = context();
+    short.deadline = now_ms() + 300;
+
+    let a = tokio::spawn({
+        let (handler, short) = (Arc::clone(&handler), short.clone());
+        async move { handler.invoke_with(payment("o-20", 40), &short).await }
+    });
+    card.wait_started().await;
+    until_past(short.deadline).await;
+    let b_context = context();
+    let b = tokio::spawn({
+        let (handler, b_context) = (Arc::clone(&handler), b_context.clone());
+        async move { handler.invoke_with(payment("o-20", 40), &b_context).await }
+    });
+    card.wait_started().await;
+    let b_record = backend.record(&key).await.expect("B's record");
+    assert_eq!(b_record.in_progress_expiration, Some(b_context.deadline));
+
+    // The first permit goes to the first waiter: A goes on, and is declined.
+    card.release();
+    let error = a.await.unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "card declined for order o-20");
+    assert_eq!(backend.record(&key).await, Some(b_record));
+    let error = handler.invoke_with(payment("o-20", 40), &context()).await.unwrap_err();
+    assert!(
+        matches!(idempotency_error(&error), IdempotencyError::AlreadyInProgress { until_ms, .. }
+            if *until_ms == Some(b_context.deadline)),
+        "{error:?}"
+    );
+
+    card.release();
+    assert_eq!(b.await.unwrap().unwrap().payment_id, "pay-2");
+    assert_eq!(card.runs(), 2);
+    let record = backend.record(&key).await.unwrap();
+    assert_eq!(record.status, RecordStatus::Completed);
+    assert_eq!(
+        record.data.as_deref(),
+        Some(r#"{"payment_id":"pay-2","charged_cents":40}"#)
+    );
+}
+
+/// A's hold ran out while its handler still ran, and B took the key: A's success must
+/// not overwrite B's in-progress record; A still answers with its own response.
+async fn a_success_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key(backend: Backend) {
+    let card = Card::held();
+    let handler = Arc::new(pay(backend.by_order(), &card));
+    let key = key_of("o-21");
+    let mut short = context();
+    short.deadline = now_ms() + 300;
+
+    let a = tokio::spawn({
+        let (handler, short) = (Arc::clone(&handler), short.clone());
+        async move { handler.invoke_with(payment("o-21", 50), &short).await }
+    });
+    card.wait_started().await;
+    until_past(short.deadline).await;
+    let b_context = context();
+    let b = tokio::spawn({
+        let (handler, b_context) = (Arc::clone(&handler), b_context.clone());
+        async move { handler.invoke_with(payment("o-21", 50), &b_context).await }
+    });
+    card.wait_started().await;
+    let b_record = backend.record(&key).await.expect("B's record");
+
+    card.release();
+    assert_eq!(a.await.unwrap().unwrap().payment_id, "pay-1");
+    assert_eq!(backend.record(&key).await, Some(b_record));
+
+    card.release();
+    assert_eq!(b.await.unwrap().unwrap().payment_id, "pay-2");
+    let record = backend.record(&key).await.unwrap();
+    assert_eq!(record.status, RecordStatus::Completed);
+    assert_eq!(
+        record.data.as_deref(),
+        Some(r#"{"payment_id":"pay-2","charged_cents":50}"#)
+    );
+    assert_eq!(
+        handler
+            .invoke_with(payment("o-21", 50), &context())
+            .await
+            .unwrap()
+            .payment_id,
+        "pay-2"
+    );
+}
+
+/// A handler that panics frees its key, as one that fails does: the retry runs it.
+async fn a_panicking_handler_frees_its_key(backend: Backend) {
+    let card = Card::default();
+    card.panics.store(1, Ordering::SeqCst);
+    let handler = Arc::new(pay(backend.by_order(), &card));
+    let key = key_of("o-22");
+
+    let crashed = tokio::spawn({
+        let handler = Arc::clone(&handler);
+        async move { handler.invoke_with(payment("o-22", 60), &context()).await }
+    })
+    .await
+    .unwrap_err();
+    assert!(crashed.is_panic());
+    until_freed(&backend, &key).await;
+
+    let receipt = handler.invoke_with(payment("o-22", 60), &context()).await.unwrap();
+    assert_eq!(receipt.payment_id, "pay-2");
+    assert_eq!(card.runs(), 2);
+}
+
+/// An invocation whose future is dropped mid-flight (a timeout around it) frees its key.
+async fn a_cancelled_invocation_frees_its_key(backend: Backend) {
+    let card = Card::held();
+    let handler = Arc::new(pay(backend.by_order(), &card));
+    let key = key_of("o-23");
+
+    let first = tokio::spawn({
+        let handler = Arc::clone(&handler);
+        async move { handler.invoke_with(payment("o-23", 70), &context()).await }
+    });
+    card.wait_started().await;
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    until_freed(&backend, &key).await;
+
+    card.release();
+    let receipt = handler.invoke_with(payment("o-23", 70), &context()).await.unwrap();
+    assert_eq!(receipt.payment_id, "pay-2");
+    assert_eq!(card.runs(), 2);
 }
 
 /// Each SQS record is its own idempotent invocation, keyed by the order in its body.
@@ -895,6 +1113,11 @@ on_both_stores!(
     a_corrupted_record_is_an_error_naming_its_key,
     scopes_and_function_names_keep_keys_apart,
     store_calls_per_invocation,
+    a_cached_repeat_with_another_payload_fails_with_payload_mismatch,
+    a_failure_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key,
+    a_success_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key,
+    a_panicking_handler_frees_its_key,
+    a_cancelled_invocation_frees_its_key,
     #[cfg(feature = "sqs")]
     sqs_records_are_idempotent_one_by_one,
 );
@@ -982,13 +1205,13 @@ impl Store for Slow {
         tokio::time::sleep(self.delay).await;
         self.inner.get(key).await
     }
-    async fn update(&self, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
         tokio::time::sleep(self.delay).await;
-        self.inner.update(record).await
+        self.inner.update(record, in_progress_expiration).await
     }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
         tokio::time::sleep(self.delay).await;
-        self.inner.delete(key).await
+        self.inner.delete(key, in_progress_expiration).await
     }
 }
 
@@ -1027,7 +1250,7 @@ async fn a_store_slower_than_store_timeout_fails_the_invocation_before_the_handl
     assert_eq!(
         error.to_string(),
         format!(
-            "the idempotency store did not write the in-progress record {} within 100ms",
+            "the idempotency store did not answer within 100ms while writing the in-progress record of key {}",
             key_of("o-16")
         )
     );
@@ -1045,10 +1268,10 @@ impl Store for Down {
     async fn get(&self, _: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         Err(StoreError::unavailable("connection refused"))
     }
-    async fn update(&self, _: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn update(&self, _: &IdempotencyRecord, _: u64) -> Result<(), StoreError> {
         Err(StoreError::unavailable("connection refused"))
     }
-    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+    async fn delete(&self, _: &str, _: u64) -> Result<(), StoreError> {
         Err(StoreError::unavailable("connection refused"))
     }
 }
@@ -1072,7 +1295,7 @@ async fn a_store_that_is_down_fails_the_invocation_before_the_handler() {
     assert_eq!(
         error.to_string(),
         format!(
-            "the idempotency store failed to write the in-progress record {}: connection refused",
+            "the idempotency store failed while writing the in-progress record of key {}: connection refused",
             key_of("o-17")
         )
     );
@@ -1117,16 +1340,18 @@ async fn a_response_that_is_not_json_is_an_error_and_the_key_stays_held() {
         .handler(|_: LambdaEvent<u32>| async { Ok::<_, Error>(HashMap::from([((1, 2), 3)])) })
         .unwrap();
     let error = handler.invoke_with(7, &context()).await.unwrap_err();
-    assert!(matches!(
-        idempotency_error(&error),
+    let key = match idempotency_error(&error) {
         IdempotencyError::NotSerializable {
             what: "the response",
+            key: Some(key),
             ..
-        }
-    ));
+        } => key.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(key.starts_with("payments.handler#"), "{key}");
     assert_eq!(
         error.to_string(),
-        "the response cannot be written as JSON for idempotency: key must be a string"
+        format!("the response cannot be written as JSON for idempotency (key {key}): key must be a string")
     );
     assert_eq!(store.records()[0].status, RecordStatus::InProgress);
 }
@@ -1225,7 +1450,8 @@ async fn an_event_that_is_only_deserialize_is_keyed_by_a_function() {
     let error = handler.invoke_with(refund(None), &context()).await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the event has no idempotency key: the key function found nothing (or null, \"\", [] or {})"
+        "the event has no idempotency key: the key function found nothing (or null, \"\", or an array or \
+         object holding only nulls)"
     );
     // Keys hash what the function returned, as a pointer finding the same string would.
     assert_eq!(store.len(), 2);
@@ -1238,4 +1464,411 @@ async fn an_event_that_is_only_deserialize_is_keyed_by_a_function() {
         .unwrap()
         .unwrap();
     assert!(store.record(&expected).is_some(), "{expected} in {:?}", store.records());
+}
+
+/// A store that answers the conditional write and reads, and fails the calls after the
+/// handler: `update`, or `delete`, or both.
+#[derive(Clone, Default)]
+struct FailsAfterTheHandler {
+    inner: MemoryStore,
+    update: bool,
+    delete: bool,
+}
+
+impl Store for FailsAfterTheHandler {
+    async fn put_if_absent(&self, record: &IdempotencyRecord, now: SystemTime) -> Result<PutOutcome, StoreError> {
+        self.inner.put_if_absent(record, now).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
+        if self.update {
+            return Err(StoreError::unavailable("throttled"));
+        }
+        self.inner.update(record, in_progress_expiration).await
+    }
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
+        if self.delete {
+            return Err(StoreError::unavailable("throttled"));
+        }
+        self.inner.delete(key, in_progress_expiration).await
+    }
+}
+
+/// The `ERROR` events captured, as their fields.
+fn errors_logged(capture: &common::capture::Capture) -> Vec<std::collections::BTreeMap<String, String>> {
+    capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == tracing::Level::ERROR)
+        .map(|event| event.fields)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_response_the_store_failed_to_keep_is_still_returned_and_the_failure_logged() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let capture = common::capture::Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let store = FailsAfterTheHandler {
+        update: true,
+        ..FailsAfterTheHandler::default()
+    };
+    let card = Card::default();
+    let handler = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .build(),
+        &card,
+    );
+    let context = context();
+    let key = key_of("o-24");
+
+    let receipt = handler.invoke_with(payment("o-24", 80), &context).await.unwrap();
+    assert_eq!(receipt.payment_id, "pay-1");
+    // Not stored: the key stays held until the invocation's deadline.
+    let record = store.inner.record(&key).unwrap();
+    assert_eq!(record.status, RecordStatus::InProgress);
+    assert_eq!(record.in_progress_expiration, Some(context.deadline));
+    let logged = errors_logged(&capture);
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0]["idempotency_key"], key);
+    assert_eq!(
+        logged[0]["error"],
+        format!("the idempotency store failed while storing the response of key {key}: throttled")
+    );
+    assert_eq!(
+        logged[0]["message"],
+        "the handler succeeded but its response could not be stored; returning it anyway, \
+         and the key stays held until the invocation's deadline"
+    );
+    assert_eq!(card.runs(), 1);
+
+    // `fail_when_not_stored`: Powertools' way, the invocation fails.
+    let strict = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .fail_when_not_stored(true)
+            .build(),
+        &card,
+    );
+    let error = strict.invoke_with(payment("o-28", 80), &context).await.unwrap_err();
+    match idempotency_error(&error) {
+        IdempotencyError::StoreFailed { key, operation, .. } => {
+            assert_eq!(key, &key_of("o-28"));
+            assert_eq!(operation, &StoreOperation::Complete);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(card.runs(), 2);
+    assert_eq!(errors_logged(&capture).len(), 1);
+}
+
+/// The record was taken from under a running handler (its hold ended and another
+/// invocation took the key): the late response is not stored over the other's record.
+#[tokio::test]
+async fn a_response_whose_key_was_taken_meanwhile_is_returned_and_not_stored() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let capture = common::capture::Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let store = MemoryStore::new();
+    // Held until later than this invocation's deadline (a minute away): another hold.
+    let other = IdempotencyRecord::in_progress(key_of("o-29"), now_s() + 3600, Some(now_ms() + 120_000));
+    let handler = |strict: bool| {
+        let (store, other) = (store.clone(), other.clone());
+        let params = IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .fail_when_not_stored(strict)
+            .build();
+        Handler::builder()
+            .middleware_with(Idempotent, params)
+            .handler(move |event: LambdaEvent<Payment>| {
+                // Meanwhile, another invocation's record takes this one's place.
+                store.insert(other.clone());
+                async move { Card::default().charge(event.payload).await }
+            })
+            .unwrap()
+    };
+    let mut context = context();
+
+    let receipt = handler(false).invoke_with(payment("o-29", 5), &context).await.unwrap();
+    assert_eq!(receipt.payment_id, "pay-1");
+    assert_eq!(store.record(&other.key), Some(other.clone()));
+    let logged = errors_logged(&capture);
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        logged[0]["message"],
+        "the handler succeeded after its hold on the key ended, and another invocation took the key; \
+         returning the response without storing it"
+    );
+
+    store
+        .delete(&other.key, other.in_progress_expiration.unwrap())
+        .await
+        .unwrap();
+    context.deadline = now_ms() + 30_000;
+    let error = handler(true)
+        .invoke_with(payment("o-29", 5), &context)
+        .await
+        .unwrap_err();
+    match idempotency_error(&error) {
+        IdempotencyError::KeyLost { key, held_until_ms } => {
+            assert_eq!(key, &other.key);
+            assert_eq!(*held_until_ms, context.deadline);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the idempotency record {} is no longer the in-progress record this invocation wrote (held until {} ms \
+             since the Unix epoch): another invocation took the key once that hold ended, or the record was \
+             removed; the response was not stored",
+            other.key, context.deadline
+        )
+    );
+    assert_eq!(InvocationError::from(error).error_type(), "KeyLost");
+    assert_eq!(store.record(&other.key), Some(other));
+}
+
+#[tokio::test]
+async fn a_failed_delete_after_a_handler_error_passes_the_handlers_error_on() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let capture = common::capture::Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let store = FailsAfterTheHandler {
+        delete: true,
+        ..FailsAfterTheHandler::default()
+    };
+    let card = Card::default();
+    card.declines.store(1, Ordering::SeqCst);
+    let handler = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .build(),
+        &card,
+    );
+
+    let error = handler.invoke_with(payment("o-25", 90), &context()).await.unwrap_err();
+    // The handler's own error, so that Step Functions' `Catch` on it still matches.
+    assert!(error.downcast_ref::<CardDeclined>().is_some(), "{error:?}");
+    assert_eq!(error.to_string(), "card declined for order o-25");
+    let key = key_of("o-25");
+    assert_eq!(store.inner.record(&key).unwrap().status, RecordStatus::InProgress);
+    let logged = errors_logged(&capture);
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0]["idempotency_key"], key);
+    assert_eq!(
+        logged[0]["error"],
+        format!("the idempotency store failed while deleting the in-progress record of key {key}: throttled")
+    );
+    assert_eq!(logged[0]["handler_error"], "card declined for order o-25");
+}
+
+#[test]
+fn an_expiry_too_long_to_add_to_the_clock_is_refused_when_the_handler_is_built() {
+    let params = IdempotencyParams::builder()
+        .store(MemoryStore::new())
+        .key(EventPart::pointer("/order_id"))
+        .expires_after(Duration::from_secs(u64::MAX))
+        .build();
+    let error = Handler::builder()
+        .middleware_with(Idempotent, params)
+        .handler(|event: LambdaEvent<Payment>| async move { Card::default().charge(event.payload).await })
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        BuildError::InvalidParams {
+            middleware: "idempotency",
+            ..
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "idempotency: expires_after is 18446744073709551615s; expected at most 315360000s (10 years)"
+    );
+}
+
+#[tokio::test]
+async fn the_longest_expiry_is_written_as_it_is() {
+    let store = MemoryStore::new();
+    let handler = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .expires_after(MAX_EXPIRES_AFTER)
+            .build(),
+        &Card::default(),
+    );
+    let before = now_s();
+    handler.invoke_with(payment("o-30", 1), &context()).await.unwrap();
+    let after = now_s();
+    let expiration = store.record(&key_of("o-30")).unwrap().expiration;
+    assert!(
+        (before + 315_360_000..=after + 315_360_000).contains(&expiration),
+        "{expiration}"
+    );
+}
+
+/// JSON text with a float of 17 significant digits: read exactly, it hashes as Python
+/// hashes it, whatever other features of the crate are on.
+#[test]
+fn a_float_in_the_key_hashes_as_python_reads_it() {
+    let params: IdempotencyParams<Value> = IdempotencyParams::builder()
+        .store(MemoryStore::new())
+        .key(EventPart::pointers(["/order_id", "/amount"]))
+        .scope("app.handler")
+        .build();
+    let event: Value = serde_json::from_str(r#"{"order_id": "o-1", "amount": 1234.5678901234567}"#).unwrap();
+    // Python 3.11, aws-lambda-powertools 3.37.0, AWS_LAMBDA_FUNCTION_NAME=payments:
+    // IdempotencyConfig(event_key_jmespath="[order_id, amount]", hash_function="sha256"),
+    // function `handler` in module `app`.
+    assert_eq!(
+        params
+            .key_for(&event, &LocalFunction::new("payments").context())
+            .unwrap()
+            .unwrap(),
+        "payments.app.handler#6a6347e9218fcc335ac27a18a71e12e2296fdc5687a29d5e7df1b4c46c41c176"
+    );
+}
+
+/// A store whose conditional write is refused without the record, and whose read then
+/// finds nothing, `vanishing` times: the record changed between the two.
+#[derive(Clone, Default)]
+struct Vanishing {
+    inner: MemoryStore,
+    vanishing: Arc<AtomicUsize>,
+    calls: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl Store for Vanishing {
+    async fn put_if_absent(&self, record: &IdempotencyRecord, now: SystemTime) -> Result<PutOutcome, StoreError> {
+        self.calls.lock().unwrap().push("put_if_absent");
+        if self.vanishing.load(Ordering::SeqCst) > 0 {
+            return Ok(PutOutcome::Exists(None));
+        }
+        self.inner.put_if_absent(record, now).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.calls.lock().unwrap().push("get");
+        if self
+            .vanishing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok()
+        {
+            return Ok(None);
+        }
+        self.inner.get(key).await
+    }
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
+        self.calls.lock().unwrap().push("update");
+        self.inner.update(record, in_progress_expiration).await
+    }
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
+        self.calls.lock().unwrap().push("delete");
+        self.inner.delete(key, in_progress_expiration).await
+    }
+}
+
+#[tokio::test]
+async fn a_record_that_vanishes_between_the_write_and_the_read_is_tried_again_three_times() {
+    let card = Card::default();
+    let store = Vanishing::default();
+    let handler = pay(
+        IdempotencyParams::builder()
+            .store(store.clone())
+            .key(EventPart::pointer("/order_id"))
+            .build(),
+        &card,
+    );
+    let calls = || std::mem::take(&mut *store.calls.lock().unwrap());
+
+    // Once: the second attempt takes the key.
+    store.vanishing.store(1, Ordering::SeqCst);
+    let receipt = handler.invoke_with(payment("o-26", 1), &context()).await.unwrap();
+    assert_eq!(receipt.payment_id, "pay-1");
+    assert_eq!(calls(), ["put_if_absent", "get", "put_if_absent", "update"]);
+
+    // Three times: the invocation gives up, without running the handler.
+    store.vanishing.store(3, Ordering::SeqCst);
+    let error = handler.invoke_with(payment("o-27", 1), &context()).await.unwrap_err();
+    match idempotency_error(&error) {
+        IdempotencyError::InconsistentRecord { key } => assert_eq!(key, &key_of("o-27")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the idempotency record {} changed between writing and reading it three times in a row; \
+             retry the invocation",
+            key_of("o-27")
+        )
+    );
+    assert_eq!(
+        calls(),
+        ["put_if_absent", "get", "put_if_absent", "get", "put_if_absent", "get"]
+    );
+    assert_eq!(card.runs(), 1);
+}
+
+/// As Powertools' `DynamoDBPersistenceLayer` refuses it: the partition key and the sort
+/// key cannot be one attribute.
+#[cfg(feature = "dynamodb")]
+#[test]
+fn a_dynamodb_store_whose_sort_key_is_its_partition_key_is_refused_when_the_handler_is_built() {
+    use lambda_middleware::middlewares::idempotency::DynamoDbStore;
+
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let build = |store: DynamoDbStore| {
+        Handler::builder()
+            .middleware_with(
+                Idempotent,
+                IdempotencyParams::builder()
+                    .store(store)
+                    .key(EventPart::pointer("/order_id"))
+                    .build(),
+            )
+            .handler(|event: LambdaEvent<Payment>| async move { Card::default().charge(event.payload).await })
+            .map(|_| ())
+    };
+    let error = build(
+        DynamoDbStore::new(client.clone(), "t")
+            .key_attr("pk")
+            .sort_key_attr("pk"),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        error,
+        BuildError::InvalidParams {
+            middleware: "idempotency",
+            ..
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "idempotency: DynamoDbStore: key_attr and sort_key_attr are both \"pk\"; expected two attributes (the \
+         partition key holds static_pk_value, the sort key the idempotency key)"
+    );
+    assert!(
+        build(
+            DynamoDbStore::new(client.clone(), "t")
+                .key_attr("pk")
+                .sort_key_attr("sk")
+        )
+        .is_ok()
+    );
+    // The default partition key is `id`: a sort key named so is the same mistake.
+    assert!(build(DynamoDbStore::new(client, "t").sort_key_attr("id")).is_err());
 }

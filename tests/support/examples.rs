@@ -43,7 +43,9 @@ pub fn example_binaries() -> &'static HashMap<String, PathBuf> {
         // `cargo test --all-features` (CI) finds them already built.
         let features: Vec<&str> = [
             ("apigw", cfg!(feature = "apigw")),
+            ("dynamodb", cfg!(feature = "dynamodb")),
             ("http", cfg!(feature = "http")),
+            ("idempotency", cfg!(feature = "idempotency")),
             ("opentelemetry", cfg!(feature = "opentelemetry")),
             ("sqs", cfg!(feature = "sqs")),
             ("timeout", cfg!(feature = "timeout")),

@@ -6,7 +6,9 @@ use std::time::SystemTime;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
@@ -17,6 +19,11 @@ use super::store::{PutOutcome, Store, StoreError};
 /// past its invocation's deadline.
 const PUT_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
      (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)";
+
+/// The condition of an update or a delete: the record is still the in-progress one this
+/// invocation wrote (Powertools' are unconditional). It uses the attributes Powertools
+/// writes, so the table stays Python's.
+const HELD_CONDITION: &str = "#status = :inprogress AND #in_progress_expiry = :in_progress_expiry";
 
 /// A [`Store`] on a DynamoDB table, with Powertools' layout and conditional writes, so
 /// that Rust and Python functions can share one table. Feature `dynamodb`.
@@ -36,8 +43,12 @@ const PUT_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
 ///
 /// Each operation is one request: `PutItem` with a condition (which returns the
 /// existing item when the condition fails), `GetItem` with a consistent read (only
-/// when a store does not return that item), `UpdateItem`, `DeleteItem`. The function
-/// needs `dynamodb:PutItem`, `GetItem`, `UpdateItem` and `DeleteItem` on the table.
+/// when a store does not return that item), `UpdateItem` and `DeleteItem`, each on
+/// the condition that the item is still the in-progress one this invocation wrote
+/// (`status` and `in_progress_expiration`, so that an invocation that outlived its
+/// hold cannot overwrite or delete the record of the one that took the key after it).
+/// The function needs `dynamodb:PutItem`, `GetItem`, `UpdateItem` and `DeleteItem` on
+/// the table.
 ///
 /// # The client
 ///
@@ -148,7 +159,8 @@ impl DynamoDbStore {
 
     /// A sort key attribute, for a table that has one: the idempotency key goes in it,
     /// and the partition key holds [`static_pk_value`](Self::static_pk_value). Default:
-    /// none.
+    /// none. The same name as [`key_attr`](Self::key_attr) is refused when the handler
+    /// is built (a [`BuildError`](crate::BuildError)), as Powertools refuses it.
     ///
     /// ```no_run
     /// # fn example(store: lambda_middleware::middlewares::idempotency::DynamoDbStore) {
@@ -425,22 +437,32 @@ impl Store for DynamoDbStore {
         got.item().map(|item| self.record_of(key, item)).transpose()
     }
 
-    async fn update(&self, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
         let names = &self.names;
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.item_key(&record.key)))
+            .condition_expression(HELD_CONDITION)
             .expression_attribute_names("#response_data", &names.data)
             .expression_attribute_names("#expiry", &names.expiry)
             .expression_attribute_names("#status", &names.status)
+            .expression_attribute_names("#in_progress_expiry", &names.in_progress_expiry)
             .expression_attribute_values(
                 ":response_data",
                 AttributeValue::S(record.data.clone().unwrap_or_else(|| "null".into())),
             )
             .expression_attribute_values(":expiry", AttributeValue::N(record.expiration.to_string()))
-            .expression_attribute_values(":status", AttributeValue::S(record.status.as_str().into()));
+            .expression_attribute_values(":status", AttributeValue::S(record.status.as_str().into()))
+            .expression_attribute_values(
+                ":inprogress",
+                AttributeValue::S(RecordStatus::InProgress.as_str().into()),
+            )
+            .expression_attribute_values(
+                ":in_progress_expiry",
+                AttributeValue::N(in_progress_expiration.to_string()),
+            );
         let expression = match &record.validation {
             Some(validation) => {
                 update = update
@@ -450,23 +472,56 @@ impl Store for DynamoDbStore {
             }
             None => "SET #response_data = :response_data, #expiry = :expiry, #status = :status",
         };
-        update
-            .update_expression(expression)
-            .send()
-            .await
-            .map_err(|error| self.unavailable("UpdateItem", &error))?;
-        Ok(())
+        match update.update_expression(expression).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(failure))
+                if matches!(failure.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Err(StoreError::not_held(&record.key, in_progress_expiration))
+            }
+            Err(error) => Err(self.unavailable("UpdateItem", &error)),
+        }
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.client
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
+        let names = &self.names;
+        let delete = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(self.item_key(key)))
+            .condition_expression(HELD_CONDITION)
+            .expression_attribute_names("#status", &names.status)
+            .expression_attribute_names("#in_progress_expiry", &names.in_progress_expiry)
+            .expression_attribute_values(
+                ":inprogress",
+                AttributeValue::S(RecordStatus::InProgress.as_str().into()),
+            )
+            .expression_attribute_values(
+                ":in_progress_expiry",
+                AttributeValue::N(in_progress_expiration.to_string()),
+            )
             .send()
-            .await
-            .map_err(|error| self.unavailable("DeleteItem", &error))?;
-        Ok(())
+            .await;
+        match delete {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(failure))
+                if matches!(failure.err(), DeleteItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Err(StoreError::not_held(key, in_progress_expiration))
+            }
+            Err(error) => Err(self.unavailable("DeleteItem", &error)),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match &self.names.sort_key {
+            Some(sort_key) if *sort_key == self.names.key => Err(format!(
+                "DynamoDbStore: key_attr and sort_key_attr are both {sort_key:?}; expected two attributes \
+                 (the partition key holds static_pk_value, the sort key the idempotency key)"
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -55,13 +55,16 @@ pub enum IdempotencyError {
         part: String,
     },
     /// The event has no idempotency key and `raise_on_no_key` is set.
-    #[error("the event has no idempotency key: {part} found nothing (or null, \"\", [] or {{}})")]
+    #[error(
+        "the event has no idempotency key: {part} found nothing (or null, \"\", or an array or object \
+         holding only nulls)"
+    )]
     MissingIdempotencyKey {
         /// The key's part, as [`EventPart`](super::EventPart) displays it.
         part: String,
     },
     /// A store call failed.
-    #[error("the idempotency store failed to {operation} {key}: {source}")]
+    #[error("the idempotency store failed while {operation} of key {key}: {source}")]
     StoreFailed {
         /// The idempotency key.
         key: String,
@@ -71,7 +74,7 @@ pub enum IdempotencyError {
         source: StoreError,
     },
     /// A store call did not answer within `store_timeout`.
-    #[error("the idempotency store did not {operation} {key} within {timeout:?}")]
+    #[error("the idempotency store did not answer within {timeout:?} while {operation} of key {key}")]
     StoreTimeout {
         /// The idempotency key.
         key: String,
@@ -79,6 +82,25 @@ pub enum IdempotencyError {
         operation: StoreOperation,
         /// The `store_timeout` it waited.
         timeout: Duration,
+    },
+    /// The handler succeeded, but the record under its key is no longer the in-progress
+    /// record this invocation wrote: the invocation outlived its hold (its deadline)
+    /// and another invocation took the key, or the record was removed. The response
+    /// was not stored, and the other invocation's record was left as it is.
+    ///
+    /// Returned only with `fail_when_not_stored`; otherwise the response is returned
+    /// and this error logged.
+    #[error(
+        "the idempotency record {key} is no longer the in-progress record this invocation wrote (held until \
+         {held_until_ms} ms since the Unix epoch): another invocation took the key once that hold ended, or \
+         the record was removed; the response was not stored"
+    )]
+    KeyLost {
+        /// The idempotency key.
+        key: String,
+        /// The end of this invocation's hold (the `in_progress_expiration` it wrote),
+        /// in milliseconds since the Unix epoch.
+        held_until_ms: u64,
     },
     /// The stored record cannot be used: an attribute of the wrong type, an unknown
     /// status, or a response that does not read back as the handler's response type.
@@ -101,13 +123,19 @@ pub enum IdempotencyError {
     },
     /// The event (for its key) or the response (to store it) does not serialize to
     /// JSON, or the key function's value does not.
-    #[error("{what} cannot be written as JSON for idempotency: {source}")]
+    #[error("{what} cannot be written as JSON for idempotency{}: {source}", for_key(key.as_deref()))]
     NotSerializable {
         /// `the event`, `the response` or `the key function's value`.
         what: &'static str,
+        /// The idempotency key, once it is known: for the response.
+        key: Option<String>,
         /// serde's error.
         source: serde_json::Error,
     },
+}
+
+fn for_key(key: Option<&str>) -> String {
+    key.map_or_else(String::new, |key| format!(" (key {key})"))
 }
 
 fn until(until_ms: Option<u64>) -> String {
@@ -116,17 +144,15 @@ fn until(until_ms: Option<u64>) -> String {
     })
 }
 
-/// What the middleware asked the store when it failed, for messages.
+/// What the middleware was doing with the store when a call failed: a phrase that
+/// reads alone, and after "while" in the messages of [`IdempotencyError`].
 ///
 /// ```
 /// use lambda_middleware::middlewares::idempotency::StoreOperation;
 ///
-/// assert_eq!(StoreOperation::PutInProgress.to_string(), "write the in-progress record");
-/// let delete = StoreOperation::DeleteAfterFailure { handler_error: "card declined".into() };
-/// assert_eq!(
-///     delete.to_string(),
-///     "delete the in-progress record after the handler failed (card declined), for",
-/// );
+/// assert_eq!(StoreOperation::PutInProgress.to_string(), "writing the in-progress record");
+/// assert_eq!(StoreOperation::Complete.to_string(), "storing the response");
+/// assert_eq!(StoreOperation::Release.to_string(), "deleting the in-progress record");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -138,24 +164,19 @@ pub enum StoreOperation {
     /// Storing the response: the handler ran and succeeded, but its response was not
     /// stored, and the key stays in progress until the invocation's deadline.
     Complete,
-    /// Deleting the in-progress record after the handler failed, so that a retry could
-    /// run it again: the key stays in progress until the invocation's deadline.
-    DeleteAfterFailure {
-        /// The handler's error.
-        handler_error: String,
-    },
+    /// Deleting the in-progress record after the handler failed (or panicked, or the
+    /// invocation was cancelled), so that a retry runs it again: when this fails, the
+    /// key stays in progress until the invocation's deadline.
+    Release,
 }
 
 impl fmt::Display for StoreOperation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreOperation::PutInProgress => f.write_str("write the in-progress record"),
-            StoreOperation::Get => f.write_str("read the record"),
-            StoreOperation::Complete => f.write_str("store the response (the handler ran and succeeded) in"),
-            StoreOperation::DeleteAfterFailure { handler_error } => write!(
-                f,
-                "delete the in-progress record after the handler failed ({handler_error}), for"
-            ),
-        }
+        f.write_str(match self {
+            StoreOperation::PutInProgress => "writing the in-progress record",
+            StoreOperation::Get => "reading the record",
+            StoreOperation::Complete => "storing the response",
+            StoreOperation::Release => "deleting the in-progress record",
+        })
     }
 }

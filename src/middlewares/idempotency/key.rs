@@ -34,11 +34,24 @@ pub(crate) type ToJson<E> = fn(&E) -> Result<Value, serde_json::Error>;
 /// The value found is hashed as Powertools hashes it: SHA-256 of its JSON written as
 /// Python's `json.dumps(value, sort_keys=True)` writes it, so with
 /// `IdempotencyConfig(hash_function="sha256")` a Python function computes the same
-/// hash for the same data.
+/// hash for the same data. Floats are read exactly, as Python reads them (the feature
+/// turns on serde_json's `float_roundtrip`). The same data, but not always the same
+/// payload:
+///
+/// - A typed event is hashed as it serializes, not as the payload arrived: given
+///   `{"amount": 15}`, a field `amount: f64` hashes as `15.0`, and a renamed, skipped
+///   or defaulted field as the type writes it, while Python hashes the payload as it
+///   came. To share keys with a Python function, take the event as
+///   `serde_json::Value` (or key it by fields whose JSON does not change on the way
+///   through the type, such as strings).
+/// - An integer beyond 64 bits (below `i64::MIN` or above `u64::MAX`) is read as a
+///   float, and hashes as one (`18446744073709551616` as `1.8446744073709552e+19`),
+///   where Python keeps the integer: another key.
 ///
 /// A part is *missing* — no idempotency key — when the pointer finds nothing, `null`,
-/// `""`, `[]` or `{}`, when every pointer of a list finds nothing or `null`, or when the
-/// function returns `None` (Powertools' rule; `0` and `false` are keys).
+/// `""`, or an array or object holding only `null`s (`[]` and `{}` included), when
+/// every pointer of a list finds nothing or `null`, or when the function returns
+/// `None` (Powertools' rule; `0` and `false` are keys).
 ///
 /// ```
 /// use lambda_middleware::middlewares::idempotency::EventPart;
@@ -182,13 +195,13 @@ impl<E> EventPart<E> {
     }
 }
 
-/// Powertools' `is_missing_idempotency_key`: a list or an object is missing when all
-/// its items are `null` (so when it is empty too), a number or a bool never is, and
-/// anything else when it is falsy (`null`, `""`).
+/// Powertools' `is_missing_idempotency_key`: a list is missing when all its items are
+/// `null`, an object when all its values are (so when either is empty too), a number
+/// or a bool never is, and anything else when it is falsy (`null`, `""`).
 fn is_missing(value: &Value) -> bool {
     match value {
         Value::Array(items) => items.iter().all(Value::is_null),
-        Value::Object(map) => map.is_empty(),
+        Value::Object(map) => map.values().all(Value::is_null),
         Value::Number(_) | Value::Bool(_) => false,
         Value::String(text) => text.is_empty(),
         Value::Null => true,
@@ -439,6 +452,32 @@ mod tests {
         );
     }
 
+    /// The differences from Python the type's docs name, as they are.
+    #[test]
+    fn typed_events_and_integers_beyond_64_bits_hash_as_documented() {
+        // Python: sha256(json.dumps(15)) and sha256(json.dumps(15.0)).
+        let python_15 = "e629fa6598d732768f7c726b4b621285f9c3b85303900aa912017db7617d8bdb";
+        let python_15_0 = "c72ae9676454d7cc0014583a9d0a2e28553d5c62f087c7562b5307ebd1cc84c8";
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Payment {
+            amount: f64,
+        }
+        let typed: Payment = serde_json::from_str(r#"{"amount": 15}"#).unwrap();
+        let raw: Value = serde_json::from_str(r#"{"amount": 15}"#).unwrap();
+        // The payload as it came hashes as Python's; the typed event as its `f64` writes.
+        assert_eq!(hash(&raw["amount"]), python_15);
+        assert_eq!(hash(&serde_json::to_value(&typed).unwrap()["amount"]), python_15_0);
+
+        // Python: json.dumps(2**64) is "18446744073709551616"; here it reads as a float,
+        // written as Python writes `float(2**64)`.
+        let big: Value = serde_json::from_str("18446744073709551616").unwrap();
+        assert_eq!(python(&big), "1.8446744073709552e+19");
+        assert_eq!(
+            hash(&big),
+            "7e7e9a94b89d2f5e1a317a4896bacf04ce3e6fb1cf2417fcacbd840113196b2f"
+        );
+    }
+
     #[test]
     fn a_part_is_send_and_sync_whatever_the_event() {
         // `E` is only an argument of the key function.
@@ -448,7 +487,18 @@ mod tests {
 
     #[test]
     fn missing_parts_follow_powertools() {
-        for missing in [json!(null), json!(""), json!([]), json!({}), json!([null, null])] {
+        // Each as aws-lambda-powertools 3.37.0's `is_missing_idempotency_key` says: an
+        // object is missing when all its values are `null`, as a JMESPath multi-select
+        // hash of fields the event does not have is.
+        for missing in [
+            json!(null),
+            json!(""),
+            json!([]),
+            json!({}),
+            json!([null, null]),
+            json!({ "a": null }),
+            json!({ "a": null, "b": null }),
+        ] {
             assert!(is_missing(&missing), "{missing}");
         }
         for present in [
@@ -456,7 +506,7 @@ mod tests {
             json!(false),
             json!("x"),
             json!([null, 1]),
-            json!({ "a": null }),
+            json!({ "a": null, "b": 1 }),
         ] {
             assert!(!is_missing(&present), "{present}");
         }

@@ -158,12 +158,15 @@ impl Store for MemoryStore {
         Ok(self.record(key))
     }
 
-    async fn update(&self, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
         let mut records = self.lock();
-        let stored = records
+        let Some(stored) = records
             .by_key
-            .entry(record.key.clone())
-            .or_insert_with(|| record.clone());
+            .get_mut(&record.key)
+            .filter(|stored| stored.is_in_progress_until(in_progress_expiration))
+        else {
+            return Err(StoreError::not_held(&record.key, in_progress_expiration));
+        };
         // The fields Powertools' update sets; the in-progress expiration stays.
         stored.status = record.status;
         stored.data.clone_from(&record.data);
@@ -174,8 +177,16 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().by_key.remove(key);
+    async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
+        let mut records = self.lock();
+        if !records
+            .by_key
+            .get(key)
+            .is_some_and(|stored| stored.is_in_progress_until(in_progress_expiration))
+        {
+            return Err(StoreError::not_held(key, in_progress_expiration));
+        }
+        records.by_key.remove(key);
         Ok(())
     }
 }
@@ -224,7 +235,7 @@ mod tests {
             let mut done = second.clone();
             done.status = RecordStatus::Completed;
             done.data = Some("1".into());
-            store.update(&done).await.unwrap();
+            store.update(&done, 90_000).await.unwrap();
             assert!(matches!(
                 store.put_if_absent(&first, at(200)).await.unwrap(),
                 PutOutcome::Exists(Some(_))
@@ -240,20 +251,65 @@ mod tests {
             let mut record = IdempotencyRecord::in_progress("k", 100, Some(5_000));
             record.validation = Some("v".into());
             store.put_if_absent(&record, at(1)).await.unwrap();
-            let done = IdempotencyRecord {
-                key: "k".into(),
-                status: RecordStatus::Completed,
-                expiration: 300,
-                in_progress_expiration: None,
-                data: Some("{}".into()),
-                validation: None,
-            };
-            store.update(&done).await.unwrap();
+            let mut done = IdempotencyRecord::new("k", RecordStatus::Completed, 300);
+            done.data = Some("{}".into());
+            store.update(&done, 5_000).await.unwrap();
             let stored = store.record("k").unwrap();
             assert_eq!(stored.in_progress_expiration, Some(5_000));
             assert_eq!(stored.validation.as_deref(), Some("v"));
             assert_eq!((stored.status, stored.expiration), (RecordStatus::Completed, 300));
-            store.delete("k").await.unwrap();
+        });
+    }
+
+    #[test]
+    fn update_and_delete_change_only_the_record_of_the_invocation_that_wrote_it() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let mine = IdempotencyRecord::in_progress("k", 100, Some(5_000));
+            store.put_if_absent(&mine, at(1)).await.unwrap();
+            let mut done = IdempotencyRecord::new("k", RecordStatus::Completed, 300);
+            done.data = Some("{}".into());
+
+            // Another hold's value: nothing changes.
+            let refused = store.update(&done, 4_000).await.unwrap_err();
+            assert!(matches!(
+                refused,
+                StoreError::NotHeld {
+                    in_progress_expiration: 4_000,
+                    ..
+                }
+            ));
+            assert!(matches!(
+                store.delete("k", 4_000).await,
+                Err(StoreError::NotHeld { .. })
+            ));
+            assert_eq!(store.record("k"), Some(mine.clone()));
+
+            // Once completed, it is no longer in progress: neither updated again nor
+            // deleted.
+            store.update(&done, 5_000).await.unwrap();
+            assert!(matches!(
+                store.update(&done, 5_000).await,
+                Err(StoreError::NotHeld { .. })
+            ));
+            assert!(matches!(
+                store.delete("k", 5_000).await,
+                Err(StoreError::NotHeld { .. })
+            ));
+            assert_eq!(store.record("k").unwrap().status, RecordStatus::Completed);
+
+            // Nothing under the key: neither.
+            store.insert(mine.clone());
+            store.delete("k", 5_000).await.unwrap();
+            assert!(store.is_empty());
+            assert!(matches!(
+                store.update(&done, 5_000).await,
+                Err(StoreError::NotHeld { .. })
+            ));
+            assert!(matches!(
+                store.delete("k", 5_000).await,
+                Err(StoreError::NotHeld { .. })
+            ));
             assert!(store.is_empty());
         });
     }

@@ -18,7 +18,9 @@
 //!    `AlreadyInProgress`); the hold ends when the first invocation finishes or at its
 //!    deadline, so a function killed mid-flight does not lock the key for good;
 //! 4. **the handler fails**: the record is deleted, so a retry runs the handler again,
-//!    and the error goes on unchanged;
+//!    and the error goes on unchanged; so it is when the handler **panics** or the
+//!    invocation is **cancelled** (its future dropped, as a `Timeout` outside this
+//!    middleware does), where the record is deleted in the background;
 //! 5. **payload validation** (optional): a repeat whose validated part differs from
 //!    the first invocation's fails with [`IdempotencyError::PayloadMismatch`] instead
 //!    of getting a response meant for another request;
@@ -34,16 +36,47 @@
 //! panic; a record that cannot be read is [`IdempotencyError::CorruptedRecord`],
 //! naming its key.
 //!
+//! # When the store fails after the handler
+//!
+//! Once the handler has run, its outcome is what the caller gets. A response that
+//! cannot be stored is returned all the same, and the failure logged at `ERROR` with
+//! the key (Powertools fails the invocation instead, which `fail_when_not_stored`
+//! asks for): the caller of a failed invocation retries, and by then the handler may
+//! run again. A record that cannot be deleted after a handler error is logged the same
+//! way, and the handler's own error goes on, so that Step Functions' `Catch` on its
+//! `errorType` still matches. Either way the key stays held until the invocation's
+//! deadline.
+//!
+//! An invocation can outlive its hold (nothing stops a handler at its deadline under
+//! `run_concurrent`; without a usable deadline the hold is [`NO_DEADLINE_HOLD`]), and
+//! by then another invocation may have taken the key. The late one then neither
+//! deletes nor overwrites the other's record: the store's update and delete are
+//! conditional on the record still being the one this invocation wrote. Its response
+//! is returned unstored ([`IdempotencyError::KeyLost`] with `fail_when_not_stored`).
+//!
 //! # Keys
 //!
 //! The key is `<function name>.<scope>#<SHA-256>`: the function's name
 //! (`AWS_LAMBDA_FUNCTION_NAME`, from the [`Context`]; `test-func` when empty, as in
-//! Powertools), the `scope` of these params (default `handler`; Powertools uses the
-//! decorated function's `module.name`), and the hash of the [`EventPart`] the key is
-//! taken from. Several functions, and several idempotent chains in one function, can
-//! share one table. The hash is Powertools' with `hash_function="sha256"` (its
-//! default is MD5), so a Python function with the same name and scope finds the same
-//! records.
+//! Powertools), the `scope` of these params (default `handler`), and the hash of the
+//! [`EventPart`] the key is taken from. Several functions, and several idempotent
+//! chains in one function, can share one table. The hash is Powertools' with
+//! `hash_function="sha256"` (its default is MD5), and Powertools' scope is the
+//! decorated function's `module.qualname` (`app.lambda_handler` for `lambda_handler`
+//! in `app.py`): with that `scope`, a Python function of the same name finds the same
+//! records. Powertools' `key_prefix`, which replaces the function name and scope, has
+//! no equivalent here. [`EventPart`] says which events hash alike in both languages
+//! and which do not (typed events, integers beyond 64 bits).
+//!
+//! # Runtime
+//!
+//! The middleware needs a Tokio runtime with the time driver, which bounds every store
+//! call: `#[tokio::main]`, where `lambda_runtime::run` is usually awaited, has it, and
+//! the feature turns on Tokio's `time`. On a runtime built without `enable_time`, the
+//! first store call panics. Freeing the key of a panicked or cancelled invocation is
+//! spawned on the runtime current when its future is dropped; without one (a future
+//! dropped outside any runtime), the key is held until the deadline, as it is when the
+//! process itself dies.
 //!
 //! # Stores
 //!
@@ -167,6 +200,7 @@ use typed_builder::TypedBuilder;
 
 use self::cache::LocalCache;
 use self::record::{epoch_millis, epoch_seconds};
+use self::store::SharedStore;
 use crate::chain::Invoke;
 use crate::error::BuildError;
 use crate::middleware::Middleware;
@@ -179,7 +213,7 @@ pub use error::{IdempotencyError, StoreOperation};
 pub use key::EventPart;
 pub use memory::MemoryStore;
 pub use record::{IdempotencyRecord, RecordStatus, UnknownStatus};
-pub use store::{PutOutcome, SharedStore, Store, StoreError};
+pub use store::{PutOutcome, Store, StoreError};
 
 /// The variable that turns idempotency off, for local development.
 pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
@@ -188,6 +222,33 @@ pub const IDEMPOTENCY_DISABLED_ENV: &str = "POWERTOOLS_IDEMPOTENCY_DISABLED";
 /// deadline (none, or one in the past, as `cargo lambda` sends): Lambda's longest
 /// timeout, so no invocation can still be running when it ends.
 pub const NO_DEADLINE_HOLD: Duration = Duration::from_secs(15 * 60);
+
+/// The longest `expires_after`: ten years, far beyond any retry or redelivery, and far
+/// from overflowing the clock's seconds. A longer one fails the build of the handler
+/// with a [`BuildError`].
+///
+/// ```
+/// use std::time::Duration;
+/// use lambda_middleware::middlewares::idempotency::{EventPart, IdempotencyParams, Idempotent, MemoryStore, MAX_EXPIRES_AFTER};
+/// use lambda_middleware::{Context, Error, Handler};
+/// use serde_json::Value;
+///
+/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+///     Ok(event)
+/// }
+///
+/// let params = |expires_after| {
+///     IdempotencyParams::builder()
+///         .store(MemoryStore::new())
+///         .key(EventPart::pointer("/id"))
+///         .expires_after(expires_after)
+///         .build()
+/// };
+/// assert!(Handler::builder().middleware_with(Idempotent, params(MAX_EXPIRES_AFTER)).handler(handler).is_ok());
+/// let too_long = params(MAX_EXPIRES_AFTER + Duration::from_secs(1));
+/// assert!(Handler::builder().middleware_with(Idempotent, too_long).handler(handler).is_err());
+/// ```
+pub const MAX_EXPIRES_AFTER: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The function name in keys when the context has none (Powertools' default).
 const DEFAULT_FUNCTION_NAME: &str = "test-func";
@@ -205,7 +266,8 @@ const ATTEMPTS: usize = 3;
 /// The params are [`IdempotencyParams`]; the [module docs](self) say what happens
 /// when. Its name for tracing is `idempotency`; each invocation also runs in an
 /// `idempotency` span whose `idempotency_key` field is the key and whose
-/// `idempotency_outcome` is `executed`, `replayed` or `handler_failed`.
+/// `idempotency_outcome` is `executed`, `replayed`, `handler_failed` or `not_stored`
+/// (the handler succeeded, its response could not be stored).
 ///
 /// # Example
 ///
@@ -242,12 +304,13 @@ pub struct Idempotent;
 /// |-------|---------|------------|
 /// | `store` | required | `persistence_store` |
 /// | `key` | required | `event_key_jmespath` |
-/// | `scope` | `"handler"` | the decorated function's name |
+/// | `scope` | `"handler"` | the decorated function's `module.qualname`; `key_prefix` (no equivalent) replaces it and the function name |
 /// | `payload_validation` | none | `payload_validation_jmespath` |
 /// | `expires_after` | 1 hour | `expires_after_seconds` |
 /// | `raise_on_no_key` | `false` | `raise_on_no_idempotency_key` |
 /// | `local_cache` | none | `use_local_cache` + `local_cache_max_items` (256 there) |
 /// | `store_timeout` | 2 s | the SDK's own timeouts |
+/// | `fail_when_not_stored` | `false`: the response is returned | fails (`IdempotencyPersistenceLayerError`) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -273,6 +336,8 @@ pub struct IdempotencyParams<E> {
     key: EventPart<E>,
     /// The key's middle part, between the function name and the hash: tells apart
     /// idempotent chains of one function that share a table. Default: `handler`.
+    /// Powertools' is the decorated function's `module.qualname`
+    /// (`app.lambda_handler`): use that to share records with a Python function.
     #[builder(default = String::from("handler"), setter(into))]
     scope: String,
     /// A part of the event that a repeat must have in common with the first
@@ -280,7 +345,8 @@ pub struct IdempotencyParams<E> {
     #[builder(default, setter(strip_option))]
     payload_validation: Option<EventPart<E>>,
     /// How long a completed record answers repeats. At least a second (records
-    /// expire in whole seconds). Default: 1 hour.
+    /// expire in whole seconds), at most [`MAX_EXPIRES_AFTER`] (ten years). Default:
+    /// 1 hour.
     #[builder(default = Duration::from_secs(3600))]
     expires_after: Duration,
     /// Fail with [`IdempotencyError::MissingIdempotencyKey`] when the event has no
@@ -295,6 +361,13 @@ pub struct IdempotencyParams<E> {
     /// [`IdempotencyError::StoreTimeout`]. Default: 2 s.
     #[builder(default = Duration::from_secs(2))]
     store_timeout: Duration,
+    /// Fail the invocation when the handler succeeded but its response could not be
+    /// stored ([`IdempotencyError::StoreFailed`], [`StoreTimeout`](IdempotencyError::StoreTimeout)
+    /// or [`KeyLost`](IdempotencyError::KeyLost)), as Powertools does. Default: `false`,
+    /// the response is returned and the failure logged at `ERROR` — a caller that gets
+    /// an error retries, and by then the handler may run again.
+    #[builder(default = false)]
+    fail_when_not_stored: bool,
     /// The cache itself.
     #[builder(setter(skip), default = local_cache.map(LocalCache::new))]
     cache: Option<LocalCache>,
@@ -321,9 +394,20 @@ impl<E> IdempotencyParams<E> {
     ///     IdempotencyParams::builder().store(MemoryStore::new()).key(EventPart::pointer("/order_id")).build();
     /// let context = LocalFunction::new("payments").context();
     /// let key = params.key_for(&json!({ "order_id": "8f1f1710" }), &context)?.unwrap();
-    /// // The same as Powertools' with hash_function="sha256" and the function `handler`.
     /// assert_eq!(key, "payments.handler#6a6d1361d3d6dbc49c747ba968629ab9dbf31be72aeee2e06d06fa5d3b48efb4");
     /// assert_eq!(params.key_for(&json!({}), &context)?, None);
+    ///
+    /// // Powertools' key (hash_function="sha256") for `lambda_handler` in `app.py` of the
+    /// // function `payments`: it scopes keys by `module.qualname`.
+    /// let python: IdempotencyParams<Value> = IdempotencyParams::builder()
+    ///     .store(MemoryStore::new())
+    ///     .key(EventPart::pointer("/order_id"))
+    ///     .scope("app.lambda_handler")
+    ///     .build();
+    /// assert_eq!(
+    ///     python.key_for(&json!({ "order_id": "8f1f1710" }), &context)?.unwrap(),
+    ///     "payments.app.lambda_handler#6a6d1361d3d6dbc49c747ba968629ab9dbf31be72aeee2e06d06fa5d3b48efb4",
+    /// );
     /// # Ok::<(), lambda_middleware::middlewares::idempotency::IdempotencyError>(())
     /// ```
     pub fn key_for(&self, event: &E, ctx: &Context) -> Result<Option<String>, IdempotencyError> {
@@ -344,6 +428,7 @@ impl<E> IdempotencyParams<E> {
             .map(Some)
             .map_err(|source| IdempotencyError::NotSerializable {
                 what: "the event",
+                key: None,
                 source,
             })
     }
@@ -387,12 +472,19 @@ impl<E> IdempotencyParams<E> {
                 self.expires_after
             ));
         }
+        if self.expires_after > MAX_EXPIRES_AFTER {
+            return refuse(format!(
+                "expires_after is {:?}; expected at most {:?} (10 years)",
+                self.expires_after, MAX_EXPIRES_AFTER
+            ));
+        }
         if self.store_timeout.is_zero() {
             return refuse("store_timeout is 0s; expected a time for the store to answer".into());
         }
         if self.local_cache == Some(0) {
             return refuse("local_cache(0) holds nothing; expected at least 1 item (leave it out for no cache)".into());
         }
+        self.store.check().or_else(refuse)?;
         let disabled = disabled_from_env()?;
         if disabled {
             tracing::warn!(
@@ -408,6 +500,7 @@ impl<E> IdempotencyParams<E> {
 fn key_value_error(source: serde_json::Error) -> IdempotencyError {
     IdempotencyError::NotSerializable {
         what: "the key function's value",
+        key: None,
         source,
     }
 }
@@ -435,6 +528,7 @@ impl<E> fmt::Debug for IdempotencyParams<E> {
             .field("raise_on_no_key", &self.raise_on_no_key)
             .field("local_cache", &self.cache)
             .field("store_timeout", &self.store_timeout)
+            .field("fail_when_not_stored", &self.fail_when_not_stored)
             .finish_non_exhaustive()
     }
 }
@@ -492,7 +586,7 @@ where
             params,
             key: &key,
             validation,
-            deadline_ms: ctx.deadline,
+            held_until_ms: in_progress_until(ctx.deadline, epoch_millis(SystemTime::now())),
         };
         run(invocation, event, next).instrument(span).await
     }
@@ -510,24 +604,62 @@ where
         tracing::info!("a repeat of a completed invocation: answering with its stored response");
         return Ok(next.respond_early(response));
     }
+    // The key is this invocation's now. Should the chain panic, or the invocation be
+    // cancelled (its future dropped), the hold frees it as a handler error would.
+    let mut hold = invocation.hold();
     match next.run(event).await {
         Ok(response) => {
+            // The handler ran: from here on the key is never freed, or a retry would
+            // run it again.
+            hold.disarm();
             // Written before the store call, so that no borrow of the response is
             // held across it (a response need not be `Sync`).
             let data =
                 serde_json::to_string(response.response()).map_err(|source| IdempotencyError::NotSerializable {
                     what: "the response",
+                    key: Some(invocation.key.to_owned()),
                     source,
                 })?;
-            invocation.complete(data).await?;
-            tracing::Span::current().record("idempotency_outcome", "executed");
+            let span = tracing::Span::current();
+            match invocation.complete(data).await {
+                Ok(()) => {
+                    span.record("idempotency_outcome", "executed");
+                }
+                Err(error) => {
+                    span.record("idempotency_outcome", "not_stored");
+                    if invocation.params.fail_when_not_stored {
+                        return Err(error.into());
+                    }
+                    not_stored(invocation.key, &error);
+                }
+            }
             Ok(response)
         }
         Err(failure) => {
             tracing::Span::current().record("idempotency_outcome", "handler_failed");
-            invocation.release(&failure.to_string()).await?;
+            invocation.release(failure.error()).await;
+            hold.disarm();
             Err(failure.into())
         }
+    }
+}
+
+/// Says that a response was returned without being stored, and why.
+fn not_stored(key: &str, error: &IdempotencyError) {
+    if matches!(error, IdempotencyError::KeyLost { .. }) {
+        tracing::error!(
+            idempotency_key = %key,
+            error = %error,
+            "the handler succeeded after its hold on the key ended, and another invocation took the key; \
+             returning the response without storing it"
+        );
+    } else {
+        tracing::error!(
+            idempotency_key = %key,
+            error = %error,
+            "the handler succeeded but its response could not be stored; returning it anyway, \
+             and the key stays held until the invocation's deadline"
+        );
     }
 }
 
@@ -536,7 +668,9 @@ struct Invocation<'a, E> {
     params: &'a IdempotencyParams<E>,
     key: &'a str,
     validation: Option<String>,
-    deadline_ms: u64,
+    /// The end of this invocation's hold on the key: the `in_progress_expiration` of
+    /// the record it writes, and what identifies that record as its own afterwards.
+    held_until_ms: u64,
 }
 
 impl<E> Invocation<'_, E> {
@@ -550,11 +684,8 @@ impl<E> Invocation<'_, E> {
                 self.check_payload(&record)?;
                 return Ok(Some(record));
             }
-            let mut record = IdempotencyRecord::in_progress(
-                self.key,
-                epoch_seconds(now) + params.expires_after.as_secs(),
-                Some(in_progress_until(self.deadline_ms, epoch_millis(now))),
-            );
+            let mut record =
+                IdempotencyRecord::in_progress(self.key, params.expiration_from(now), Some(self.held_until_ms));
             record.validation.clone_from(&self.validation);
             let existing = match self
                 .timed(StoreOperation::PutInProgress, params.store.put_if_absent(&record, now))
@@ -593,34 +724,66 @@ impl<E> Invocation<'_, E> {
         })
     }
 
-    /// Stores the handler's response, as JSON `data`, as the completed record.
+    /// The guard of the key this invocation just took, armed.
+    fn hold(&self) -> Hold<'_> {
+        Hold {
+            store: &self.params.store,
+            key: self.key,
+            held_until_ms: self.held_until_ms,
+            store_timeout: self.params.store_timeout,
+            armed: true,
+        }
+    }
+
+    /// Stores the handler's response, as JSON `data`, as the completed record — if the
+    /// record is still this invocation's.
     async fn complete(&self, data: String) -> Result<(), IdempotencyError> {
-        let now = SystemTime::now();
-        let record = IdempotencyRecord {
-            key: self.key.to_owned(),
-            status: RecordStatus::Completed,
-            expiration: epoch_seconds(now) + self.params.expires_after.as_secs(),
-            in_progress_expiration: None,
-            data: Some(data),
-            validation: self.validation.clone(),
-        };
-        self.timed(StoreOperation::Complete, self.params.store.update(&record))
-            .await?;
+        let mut record = IdempotencyRecord::new(
+            self.key,
+            RecordStatus::Completed,
+            self.params.expiration_from(SystemTime::now()),
+        );
+        record.data = Some(data);
+        record.validation.clone_from(&self.validation);
+        self.timed(
+            StoreOperation::Complete,
+            self.params.store.update(&record, self.held_until_ms),
+        )
+        .await?;
         if let Some(cache) = &self.params.cache {
             cache.put(&record);
         }
         Ok(())
     }
 
-    /// Deletes the in-progress record after the handler failed with `handler_error`.
-    async fn release(&self, handler_error: &str) -> Result<(), IdempotencyError> {
+    /// Deletes the in-progress record after the handler failed with `handler_error`, if
+    /// it is still this invocation's. A failure is logged, never returned: the
+    /// handler's error is what the caller must see.
+    async fn release(&self, handler_error: &(dyn std::error::Error + Send + Sync)) {
         if let Some(cache) = &self.params.cache {
             cache.remove(self.key);
         }
-        let operation = StoreOperation::DeleteAfterFailure {
-            handler_error: handler_error.to_owned(),
-        };
-        self.timed(operation, self.params.store.delete(self.key)).await
+        let deleted = self
+            .timed(
+                StoreOperation::Release,
+                self.params.store.delete(self.key, self.held_until_ms),
+            )
+            .await;
+        match deleted {
+            Ok(()) => {}
+            Err(IdempotencyError::KeyLost { .. }) => tracing::debug!(
+                idempotency_key = %self.key,
+                "the handler failed after its hold on the key ended, and the record is no longer this \
+                 invocation's: nothing to delete"
+            ),
+            Err(error) => tracing::error!(
+                idempotency_key = %self.key,
+                error = %error,
+                handler_error = %handler_error,
+                "the handler failed and its in-progress record could not be deleted; passing the handler's \
+                 error on, and the key stays held until the invocation's deadline"
+            ),
+        }
     }
 
     /// The stored response, as the handler's response type.
@@ -656,21 +819,104 @@ impl<E> Invocation<'_, E> {
         operation: StoreOperation,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, IdempotencyError> {
-        let timeout = self.params.store_timeout;
-        match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(StoreError::Corrupted { key, reason })) => Err(IdempotencyError::CorruptedRecord { key, reason }),
-            Ok(Err(source)) => Err(IdempotencyError::StoreFailed {
-                key: self.key.to_owned(),
-                operation,
-                source,
-            }),
-            Err(_elapsed) => Err(IdempotencyError::StoreTimeout {
-                key: self.key.to_owned(),
-                operation,
-                timeout,
-            }),
+        timed(self.key, self.params.store_timeout, operation, call).await
+    }
+}
+
+/// Runs a store call for `key` within `timeout`, its failure as an [`IdempotencyError`].
+async fn timed<T>(
+    key: &str,
+    timeout: Duration,
+    operation: StoreOperation,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, IdempotencyError> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(StoreError::Corrupted { key, reason })) => Err(IdempotencyError::CorruptedRecord { key, reason }),
+        Ok(Err(StoreError::NotHeld {
+            in_progress_expiration, ..
+        })) => Err(IdempotencyError::KeyLost {
+            key: key.to_owned(),
+            held_until_ms: in_progress_expiration,
+        }),
+        Ok(Err(source)) => Err(IdempotencyError::StoreFailed {
+            key: key.to_owned(),
+            operation,
+            source,
+        }),
+        Err(_elapsed) => Err(IdempotencyError::StoreTimeout {
+            key: key.to_owned(),
+            operation,
+            timeout,
+        }),
+    }
+}
+
+/// The key an invocation holds from the moment it took it until its handler has
+/// answered. Dropped while still armed — the chain panicked, or the invocation was
+/// cancelled and its future dropped — it frees the key in the background, as a
+/// handler error does (Powertools deletes on any exception), so that a retry need
+/// not wait for the invocation's deadline.
+///
+/// That takes a Tokio runtime to spawn the delete on: without one (a future dropped
+/// outside any runtime), nothing is done and the key is held until the deadline. A
+/// process that dies runs no destructor at all; its deadline is what frees the key.
+struct Hold<'a> {
+    store: &'a SharedStore,
+    key: &'a str,
+    held_until_ms: u64,
+    store_timeout: Duration,
+    armed: bool,
+}
+
+impl Hold<'_> {
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
+                idempotency_key = %self.key,
+                "the invocation ended without an answer outside a Tokio runtime: its key stays held until its deadline"
+            );
+            return;
+        };
+        // Owned copies: the task outlives the invocation. Nothing of this runs on the
+        // happy path.
+        let (store, key) = (self.store.clone(), self.key.to_owned());
+        let (held_until_ms, timeout) = (self.held_until_ms, self.store_timeout);
+        runtime.spawn(async move {
+            let delete = store.delete(&key, held_until_ms);
+            match timed(&key, timeout, StoreOperation::Release, delete).await {
+                Ok(()) => tracing::info!(
+                    idempotency_key = %key,
+                    "the invocation ended without an answer (a panic or a cancellation): its key is free again"
+                ),
+                Err(IdempotencyError::KeyLost { .. }) => tracing::debug!(
+                    idempotency_key = %key,
+                    "the invocation ended without an answer, and its record was no longer its own: nothing to delete"
+                ),
+                Err(error) => tracing::error!(
+                    idempotency_key = %key,
+                    error = %error,
+                    "the invocation ended without an answer and its key could not be freed: it stays held until \
+                     the invocation's deadline"
+                ),
+            }
+        });
+    }
+}
+
+impl<E> IdempotencyParams<E> {
+    /// When a record written at `now` expires, in seconds since the Unix epoch.
+    fn expiration_from(&self, now: SystemTime) -> u64 {
+        epoch_seconds(now).saturating_add(self.expires_after.as_secs())
     }
 }
 
@@ -680,7 +926,7 @@ fn in_progress_until(deadline_ms: u64, now_ms: u64) -> u64 {
     if deadline_ms > now_ms {
         deadline_ms
     } else {
-        now_ms + NO_DEADLINE_HOLD.as_millis() as u64
+        now_ms.saturating_add(NO_DEADLINE_HOLD.as_millis() as u64)
     }
 }
 
@@ -694,5 +940,7 @@ mod tests {
         assert_eq!(in_progress_until(0, 1_000), 1_000 + 900_000);
         // `cargo lambda`'s deadline, far in the past.
         assert_eq!(in_progress_until(600_000, 1_700_000_000_000), 1_700_000_900_000);
+        // A clock at its end does not overflow.
+        assert_eq!(in_progress_until(0, u64::MAX - 1), u64::MAX);
     }
 }

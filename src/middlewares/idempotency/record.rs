@@ -18,22 +18,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// | `data` | `data` (S) | the response, as JSON text (`COMPLETED` only) |
 /// | `validation` | `validation` (S) | the hash of the validated part of the event, when payload validation is on |
 ///
+/// The fields are public, to read and to set; more may come, so a record is made with
+/// [`new`](IdempotencyRecord::new) or [`in_progress`](IdempotencyRecord::in_progress)
+/// (a [`Store`](super::Store) reading its database does the same).
+///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use lambda_middleware::middlewares::idempotency::{IdempotencyRecord, RecordStatus};
 ///
-/// let record = IdempotencyRecord {
-///     key: "orders.handler#5e3f".into(),
-///     status: RecordStatus::Completed,
-///     expiration: 1_700_003_600,
-///     in_progress_expiration: None,
-///     data: Some(r#"{"paid":true}"#.into()),
-///     validation: None,
-/// };
+/// let mut record = IdempotencyRecord::new("orders.handler#5e3f", RecordStatus::Completed, 1_700_003_600);
+/// record.data = Some(r#"{"paid":true}"#.into());
 /// assert!(!record.is_expired(UNIX_EPOCH + Duration::from_secs(1_700_003_600)));
 /// assert!(record.is_expired(UNIX_EPOCH + Duration::from_secs(1_700_003_601)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IdempotencyRecord {
     /// The idempotency key: `<function name>.<scope>#<hex SHA-256>`.
     pub key: String,
@@ -51,6 +50,25 @@ pub struct IdempotencyRecord {
 }
 
 impl IdempotencyRecord {
+    /// A record with `status` that expires at `expiration` (seconds since the Unix
+    /// epoch), and nothing else: no in-progress expiration, data or validation.
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::idempotency::{IdempotencyRecord, RecordStatus};
+    /// let record = IdempotencyRecord::new("k", RecordStatus::Completed, 1_700_003_600);
+    /// assert_eq!((record.data, record.in_progress_expiration), (None, None));
+    /// ```
+    pub fn new(key: impl Into<String>, status: RecordStatus, expiration: u64) -> Self {
+        IdempotencyRecord {
+            key: key.into(),
+            status,
+            expiration,
+            in_progress_expiration: None,
+            data: None,
+            validation: None,
+        }
+    }
+
     /// `true` once `now` is past the expiration (Powertools: `expiration < now`, in
     /// whole seconds).
     ///
@@ -100,6 +118,25 @@ impl IdempotencyRecord {
         self.is_expired(now) || self.is_in_progress_expired(now)
     }
 
+    /// `true` when this is the in-progress record of the invocation whose hold ends at
+    /// `in_progress_expiration` (milliseconds since the Unix epoch): the condition of
+    /// [`Store::update`](super::Store::update) and
+    /// [`Store::delete`](super::Store::delete) (`#status = :inprogress AND
+    /// #in_progress_expiry = :in_progress_expiry` in DynamoDB), for a record that
+    /// exists.
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::idempotency::{IdempotencyRecord, RecordStatus};
+    /// let mut record = IdempotencyRecord::in_progress("k", 3_600, Some(1_500));
+    /// assert!(record.is_in_progress_until(1_500));
+    /// assert!(!record.is_in_progress_until(2_000)); // another invocation's
+    /// record.status = RecordStatus::Completed;
+    /// assert!(!record.is_in_progress_until(1_500));
+    /// ```
+    pub fn is_in_progress_until(&self, in_progress_expiration: u64) -> bool {
+        self.status == RecordStatus::InProgress && self.in_progress_expiration == Some(in_progress_expiration)
+    }
+
     /// An in-progress record, as the middleware writes it before the handler runs.
     ///
     /// ```
@@ -110,12 +147,8 @@ impl IdempotencyRecord {
     /// ```
     pub fn in_progress(key: impl Into<String>, expiration: u64, in_progress_expiration: Option<u64>) -> Self {
         IdempotencyRecord {
-            key: key.into(),
-            status: RecordStatus::InProgress,
-            expiration,
             in_progress_expiration,
-            data: None,
-            validation: None,
+            ..IdempotencyRecord::new(key, RecordStatus::InProgress, expiration)
         }
     }
 }

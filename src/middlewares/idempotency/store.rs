@@ -13,10 +13,18 @@ use super::record::IdempotencyRecord;
 ///
 /// The crate has [`MemoryStore`](super::MemoryStore) (tests, local runs) and, with the
 /// `dynamodb` feature, [`DynamoDbStore`](super::DynamoDbStore). Implement it for
-/// another database with `async fn`s; the futures must be `Send`.
+/// another database with `async fn`s; the futures must be `Send`. An `Arc` of a store
+/// is a store too, so one store can serve several chains.
 ///
 /// The middleware bounds every call with its `store_timeout`, so a store need not
 /// time out by itself; it reports what went wrong as a [`StoreError`].
+///
+/// An invocation that takes a key writes an in-progress record whose
+/// `in_progress_expiration` is the end of its hold; [`update`](Store::update) and
+/// [`delete`](Store::delete) get that value back and must change the record only while
+/// it is still that one. An invocation can outlive its hold (nothing stops a handler at
+/// its deadline under `run_concurrent`), and by then another may have taken the key:
+/// the late one must neither overwrite nor delete the record of the one running now.
 ///
 /// # Example: a store that logs every call around another
 ///
@@ -35,11 +43,11 @@ use super::record::IdempotencyRecord;
 ///     async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
 ///         self.0.get(key).await
 ///     }
-///     async fn update(&self, record: &IdempotencyRecord) -> Result<(), StoreError> {
-///         self.0.update(record).await
+///     async fn update(&self, record: &IdempotencyRecord, in_progress_expiration: u64) -> Result<(), StoreError> {
+///         self.0.update(record, in_progress_expiration).await
 ///     }
-///     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-///         self.0.delete(key).await
+///     async fn delete(&self, key: &str, in_progress_expiration: u64) -> Result<(), StoreError> {
+///         self.0.delete(key, in_progress_expiration).await
 ///     }
 /// }
 /// ```
@@ -64,12 +72,78 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
 
     /// Marks the record completed: writes `record`'s `status`, `data`, `expiration`
-    /// and (when set) `validation` under its key, whatever is stored there.
-    fn update(&self, record: &IdempotencyRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// and (when set) `validation` under its key — only if the record stored there is
+    /// still the in-progress one this invocation wrote, whose `in_progress_expiration`
+    /// is `in_progress_expiration`
+    /// ([`IdempotencyRecord::is_in_progress_until`]). Otherwise it writes nothing and
+    /// fails with [`StoreError::NotHeld`].
+    fn update(
+        &self,
+        record: &IdempotencyRecord,
+        in_progress_expiration: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes the record under `key`, if any, so that a retry runs the handler again
-    /// (after the handler failed).
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Deletes the record under `key`, so that a retry runs the handler again (after
+    /// the handler failed) — only if it is still the in-progress one this invocation
+    /// wrote, as for [`update`](Store::update). Otherwise (that record is gone, or
+    /// another invocation's took its place) it deletes nothing and fails with
+    /// [`StoreError::NotHeld`].
+    fn delete(&self, key: &str, in_progress_expiration: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Refuses a configuration that cannot work, with the reason: called once, when
+    /// the handler is built, whose [`BuildError`](crate::BuildError) then names it. By
+    /// default every configuration is accepted.
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::idempotency::{MemoryStore, Store};
+    /// assert_eq!(MemoryStore::new().check(), Ok(()));
+    /// ```
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A shared store: the same records, for every chain that has a clone of the `Arc`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lambda_middleware::middlewares::idempotency::{EventPart, IdempotencyParams, MemoryStore};
+/// use serde_json::Value;
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let orders: IdempotencyParams<Value> =
+///     IdempotencyParams::builder().store(Arc::clone(&store)).key(EventPart::pointer("/order_id")).build();
+/// let refunds: IdempotencyParams<Value> =
+///     IdempotencyParams::builder().store(store).key(EventPart::pointer("/refund_id")).scope("refunds").build();
+/// ```
+impl<S: Store> Store for Arc<S> {
+    fn put_if_absent(
+        &self,
+        record: &IdempotencyRecord,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send {
+        S::put_if_absent(self, record, now)
+    }
+
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send {
+        S::get(self, key)
+    }
+
+    fn update(
+        &self,
+        record: &IdempotencyRecord,
+        in_progress_expiration: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::update(self, record, in_progress_expiration)
+    }
+
+    fn delete(&self, key: &str, in_progress_expiration: u64) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::delete(self, key, in_progress_expiration)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        S::check(self)
+    }
 }
 
 /// What [`Store::put_if_absent`] did.
@@ -118,6 +192,19 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// [`Store::update`] or [`Store::delete`] found no in-progress record under the key
+    /// with the `in_progress_expiration` it was given: the invocation outlived its
+    /// hold and another took the key, or the record is gone. Nothing was changed.
+    #[error(
+        "record {key} is not the in-progress record held until {in_progress_expiration} ms since the Unix \
+         epoch any more; nothing was changed"
+    )]
+    NotHeld {
+        /// The record's key.
+        key: String,
+        /// The hold that was expected, in milliseconds since the Unix epoch.
+        in_progress_expiration: u64,
+    },
 }
 
 impl StoreError {
@@ -145,6 +232,25 @@ impl StoreError {
             reason: reason.into(),
         }
     }
+
+    /// The record under `key` is not the in-progress record held until
+    /// `in_progress_expiration`: a refused [`Store::update`] or [`Store::delete`].
+    ///
+    /// ```
+    /// # use lambda_middleware::middlewares::idempotency::StoreError;
+    /// let error = StoreError::not_held("k", 1_700_000_003_000);
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "record k is not the in-progress record held until 1700000003000 ms since the Unix epoch any more; \
+    ///      nothing was changed",
+    /// );
+    /// ```
+    pub fn not_held(key: impl Into<String>, in_progress_expiration: u64) -> Self {
+        StoreError::NotHeld {
+            key: key.into(),
+            in_progress_expiration,
+        }
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -158,8 +264,9 @@ trait DynStore: Send + Sync {
         now: SystemTime,
     ) -> BoxFuture<'a, Result<PutOutcome, StoreError>>;
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<IdempotencyRecord>, StoreError>>;
-    fn update<'a>(&'a self, record: &'a IdempotencyRecord) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn update<'a>(&'a self, record: &'a IdempotencyRecord, held: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn delete<'a>(&'a self, key: &'a str, held: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn check(&self) -> Result<(), String>;
 }
 
 impl<S: Store> DynStore for S {
@@ -175,24 +282,26 @@ impl<S: Store> DynStore for S {
         Box::pin(Store::get(self, key))
     }
 
-    fn update<'a>(&'a self, record: &'a IdempotencyRecord) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(Store::update(self, record))
+    fn update<'a>(&'a self, record: &'a IdempotencyRecord, held: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(Store::update(self, record, held))
     }
 
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(Store::delete(self, key))
+    fn delete<'a>(&'a self, key: &'a str, held: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(Store::delete(self, key, held))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        Store::check(self)
     }
 }
 
 /// Any [`Store`], shared: what [`IdempotencyParams`](super::IdempotencyParams) keeps of
-/// the store it is given (its `store(..)` setter makes one).
+/// the store it is given (its `store(..)` setter makes one). Cloning it is cheap, so an
+/// invocation that must free its key after it is gone (a panic, a cancellation) can
+/// take the store along.
 ///
-/// ```
-/// use lambda_middleware::middlewares::idempotency::{MemoryStore, SharedStore};
-///
-/// let store = SharedStore::new(MemoryStore::new());
-/// assert_eq!(format!("{store:?}"), "SharedStore(MemoryStore)");
-/// ```
+/// `pub` only because the types of the params' builder mention it; no path outside
+/// the crate names it, so users never see or use it.
 #[derive(Clone)]
 pub struct SharedStore {
     store: Arc<dyn DynStore>,
@@ -200,13 +309,7 @@ pub struct SharedStore {
 }
 
 impl SharedStore {
-    /// Shares `store`.
-    ///
-    /// ```
-    /// # use lambda_middleware::middlewares::idempotency::{MemoryStore, SharedStore};
-    /// let store = SharedStore::new(MemoryStore::new());
-    /// ```
-    pub fn new<S: Store>(store: S) -> Self {
+    pub(crate) fn new<S: Store>(store: S) -> Self {
         SharedStore {
             store: Arc::new(store),
             type_name: crate::middleware::short_type_name(std::any::type_name::<S>()),
@@ -225,12 +328,24 @@ impl SharedStore {
         self.store.get(key)
     }
 
-    pub(crate) fn update<'a>(&'a self, record: &'a IdempotencyRecord) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.store.update(record)
+    pub(crate) fn update<'a>(
+        &'a self,
+        record: &'a IdempotencyRecord,
+        in_progress_expiration: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.store.update(record, in_progress_expiration)
     }
 
-    pub(crate) fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.store.delete(key)
+    pub(crate) fn delete<'a>(
+        &'a self,
+        key: &'a str,
+        in_progress_expiration: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.store.delete(key, in_progress_expiration)
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        self.store.check()
     }
 }
 
