@@ -71,6 +71,8 @@ async fn main() -> Result<(), Error> {
         .handler(pay)?;
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Logs as Lambda's logging controls ask: text or JSON, and the level.
+        lambda_middleware::observe::init()?;
         return lambda_runtime::run(handler).await;
     }
     let event = include_str!("events/idempotent_payment.json");
