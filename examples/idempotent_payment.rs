@@ -57,8 +57,6 @@ async fn pay(payment: Payment, _: &Context) -> Result<Receipt, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
-
     let params = IdempotencyParams::builder()
         .store(MemoryStore::new())
         .key(EventPart::pointer("/order_id"))
@@ -75,6 +73,8 @@ async fn main() -> Result<(), Error> {
         lambda_middleware::observe::init()?;
         return lambda_runtime::run(handler).await;
     }
+    // Locally: log lines on standard error, the response on standard output.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let event = include_str!("events/idempotent_payment.json");
     let function = LocalFunction::new("payments");
     let receipt = function.invoke_json(&handler, event).await?;
