@@ -867,29 +867,64 @@ async fn a_cached_repeat_with_another_payload_fails_with_payload_mismatch(backen
     assert_eq!(card.runs(), 1);
 }
 
-/// A's hold ran out while its handler still ran, and B took the key: A's failure must
-/// not delete B's record, or a third invocation runs the handler while B still does.
-async fn a_failure_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key(backend: Backend) {
-    let card = Card::held();
-    card.declines.store(1, Ordering::SeqCst);
-    let handler = Arc::new(pay(backend.by_order(), &card));
-    let key = key_of("o-20");
+/// Two invocations of one payment: A, whose hold runs out while its handler (held by
+/// `card`) still runs, and B, which takes the key after that and is held too.
+struct PastItsHold<C> {
+    handler: Arc<Handler<C>>,
+    key: String,
+    a: tokio::task::JoinHandle<Result<Receipt, Error>>,
+    b: tokio::task::JoinHandle<Result<Receipt, Error>>,
+    b_context: Context,
+    b_record: IdempotencyRecord,
+}
+
+async fn past_its_hold(
+    backend: &Backend,
+    card: &Card,
+    order_id: &'static str,
+    amount_cents: u64,
+) -> PastItsHold<impl Chain<Payment, Response = Receipt> + use<>> {
+    let handler = Arc::new(pay(backend.by_order(), card));
+    let key = key_of(order_id);
     let mut short = context();
     short.deadline = now_ms() + 300;
 
     let a = tokio::spawn({
         let (handler, short) = (Arc::clone(&handler), short.clone());
-        async move { handler.invoke_with(payment("o-20", 40), &short).await }
+        async move { handler.invoke_with(payment(order_id, amount_cents), &short).await }
     });
     card.wait_started().await;
     until_past(short.deadline).await;
     let b_context = context();
     let b = tokio::spawn({
         let (handler, b_context) = (Arc::clone(&handler), b_context.clone());
-        async move { handler.invoke_with(payment("o-20", 40), &b_context).await }
+        async move { handler.invoke_with(payment(order_id, amount_cents), &b_context).await }
     });
     card.wait_started().await;
     let b_record = backend.record(&key).await.expect("B's record");
+    PastItsHold {
+        handler,
+        key,
+        a,
+        b,
+        b_context,
+        b_record,
+    }
+}
+
+/// A's hold ran out while its handler still ran, and B took the key: A's failure must
+/// not delete B's record, or a third invocation runs the handler while B still does.
+async fn a_failure_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key(backend: Backend) {
+    let card = Card::held();
+    card.declines.store(1, Ordering::SeqCst);
+    let PastItsHold {
+        handler,
+        key,
+        a,
+        b,
+        b_context,
+        b_record,
+    } = past_its_hold(&backend, &card, "o-20", 40).await;
     assert_eq!(b_record.in_progress_expiration, Some(b_context.deadline));
 
     // The first permit goes to the first waiter: A goes on, and is declined.
@@ -919,24 +954,14 @@ async fn a_failure_past_its_hold_leaves_the_record_of_the_invocation_that_took_t
 /// not overwrite B's in-progress record; A still answers with its own response.
 async fn a_success_past_its_hold_leaves_the_record_of_the_invocation_that_took_the_key(backend: Backend) {
     let card = Card::held();
-    let handler = Arc::new(pay(backend.by_order(), &card));
-    let key = key_of("o-21");
-    let mut short = context();
-    short.deadline = now_ms() + 300;
-
-    let a = tokio::spawn({
-        let (handler, short) = (Arc::clone(&handler), short.clone());
-        async move { handler.invoke_with(payment("o-21", 50), &short).await }
-    });
-    card.wait_started().await;
-    until_past(short.deadline).await;
-    let b_context = context();
-    let b = tokio::spawn({
-        let (handler, b_context) = (Arc::clone(&handler), b_context.clone());
-        async move { handler.invoke_with(payment("o-21", 50), &b_context).await }
-    });
-    card.wait_started().await;
-    let b_record = backend.record(&key).await.expect("B's record");
+    let PastItsHold {
+        handler,
+        key,
+        a,
+        b,
+        b_record,
+        ..
+    } = past_its_hold(&backend, &card, "o-21", 50).await;
 
     card.release();
     assert_eq!(a.await.unwrap().unwrap().payment_id, "pay-1");
