@@ -15,14 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::middlewares::idempotency::{
     EventPart, IdempotencyError, IdempotencyParams, IdempotencyRecord, Idempotent, MAX_EXPIRES_AFTER, MemoryStore,
     PutOutcome, RecordStatus, Store, StoreError, StoreOperation,
 };
-use lambda_middleware::{
-    BuildError, Chain, Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded,
-};
+use lambda_middleware::{BuildError, Context, Error, Handler, InvocationError, Invoke, Middleware, Next, Proceeded};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -314,8 +313,8 @@ impl Backend {
 mod dynamo {
     use std::sync::OnceLock;
 
-    use aws_sdk_dynamodb::types::AttributeValue;
     use lambda_middleware::middlewares::idempotency::DynamoDbStore;
+    use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::types::AttributeValue;
 
     use super::support::dynalite::{Dynalite, RequestLog, client, create_table};
     use super::{Backend, Inner, TestStore};
@@ -328,7 +327,7 @@ mod dynamo {
 
     /// A table of a test, and the client's request log.
     pub struct Table {
-        pub client: aws_sdk_dynamodb::Client,
+        pub client: lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::Client,
         pub name: String,
         pub log: RequestLog,
     }
@@ -1852,10 +1851,12 @@ async fn a_record_that_vanishes_between_the_write_and_the_read_is_tried_again_th
 fn a_dynamodb_store_whose_sort_key_is_its_partition_key_is_refused_when_the_handler_is_built() {
     use lambda_middleware::middlewares::idempotency::DynamoDbStore;
 
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+    let config = lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::Config::builder()
+        .behavior_version(
+            lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::config::BehaviorVersion::latest(),
+        )
         .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let client = lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::Client::from_conf(config);
     let build = |store: DynamoDbStore| {
         Handler::builder()
             .middleware_with(

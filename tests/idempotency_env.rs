@@ -8,10 +8,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::middlewares::idempotency::{
     EventPart, IDEMPOTENCY_DISABLED_ENV, IdempotencyParams, Idempotent, MemoryStore,
 };
-use lambda_middleware::{BuildError, Chain, Context, Error, Handler};
+use lambda_middleware::{BuildError, Context, Error, Handler};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 

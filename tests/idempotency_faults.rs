@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::local::LocalFunction;
 use lambda_middleware::middlewares::idempotency::{
     DynamoDbStore, EventPart, IdempotencyError, IdempotencyParams, Idempotent, RecordStatus, Store, StoreOperation,
 };
-use lambda_middleware::{Chain, Context, Error, Handler};
+use lambda_middleware::{Context, Error, Handler};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use support::dynalite::{Dynalite, RequestLog, client_without_retries, create_table};

@@ -392,7 +392,7 @@ fn misbehaving_chain(
     how: Misbehave,
     log: Log,
     lifecycle: Lifecycle,
-) -> Handler<impl lambda_middleware::Chain<u64, Response = u64> + Clone + 'static> {
+) -> Handler<impl lambda_middleware::chain::Chain<u64, Response = u64> + Clone + 'static> {
     Handler::builder()
         .middleware(Step("outer", log))
         .layer(MisbehavingLayer(how))
@@ -628,7 +628,7 @@ async fn a_panic_while_the_rest_of_the_chain_is_made_leaves_nothing_to_drop() {
 /// Whether two invocations of `handler` can be inside its handler at once.
 async fn both_inside_at_once<C>(handler: Handler<C>, barrier: Arc<tokio::sync::Barrier>) -> bool
 where
-    C: lambda_middleware::Chain<u64, Response = u64> + 'static,
+    C: lambda_middleware::chain::Chain<u64, Response = u64> + 'static,
 {
     let first = tokio::spawn({
         let handler = handler.clone();

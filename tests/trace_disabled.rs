@@ -73,7 +73,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 /// Invokes under a capturing subscriber and returns what it saw.
 fn run_captured<C>(handler: &Handler<C>, event: Value) -> (Result<Value, lambda_middleware::Error>, Capture)
 where
-    C: lambda_middleware::Chain<Value, Response = Value>,
+    C: lambda_middleware::chain::Chain<Value, Response = Value>,
 {
     let capture = Capture::default();
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
@@ -103,7 +103,7 @@ fn annotations(capture: &Capture) -> Vec<String> {
         .collect()
 }
 
-fn traced_chain() -> Handler<impl lambda_middleware::Chain<Value, Response = Value>> {
+fn traced_chain() -> Handler<impl lambda_middleware::chain::Chain<Value, Response = Value>> {
     Handler::builder()
         .middleware_with(
             CaptureLambdaHandler,

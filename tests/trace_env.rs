@@ -55,7 +55,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 /// The `## name` spans one invocation makes.
 fn traced_names<C>(handler: &Handler<C>) -> Vec<String>
 where
-    C: lambda_middleware::Chain<serde_json::Value>,
+    C: lambda_middleware::chain::Chain<serde_json::Value>,
 {
     let capture = Capture::default();
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));

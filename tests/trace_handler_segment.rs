@@ -70,7 +70,7 @@ fn context() -> Context {
 /// As `lambda_runtime::run` does: inside the runtime's request span.
 async fn invoke<C>(handler: &Handler<C>, event: Value) -> Result<Value, Error>
 where
-    C: lambda_middleware::Chain<Value, Response = Value>,
+    C: lambda_middleware::chain::Chain<Value, Response = Value>,
 {
     let context = context();
     let span = request_span(&context);

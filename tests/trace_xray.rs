@@ -73,7 +73,7 @@ fn context(trace_header: &str) -> Context {
 /// entered for the call as well as for every poll.
 async fn invoke<C>(handler: &Handler<C>, event: Value, context: &Context) -> Result<Value, Error>
 where
-    C: lambda_middleware::Chain<Value, Response = Value>,
+    C: lambda_middleware::chain::Chain<Value, Response = Value>,
 {
     let span = request_span(context);
     let invocation = span.in_scope(|| handler.invoke_with(event, context));
@@ -358,7 +358,7 @@ async fn forbidden_characters_long_names_and_huge_metadata_still_make_valid_docu
 /// waits), and returns the panic's message.
 fn invoke_panicking<C>(handler: &Handler<C>, event: Value, context: &Context) -> String
 where
-    C: lambda_middleware::Chain<Value, Response = Value>,
+    C: lambda_middleware::chain::Chain<Value, Response = Value>,
 {
     use std::future::Future;
     use std::task::{Context as TaskContext, Waker};

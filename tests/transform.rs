@@ -173,7 +173,7 @@ impl Middleware<With<String, Order>, Receipt> for Cache {
     }
 }
 
-fn chain(log: &Log) -> Handler<impl lambda_middleware::Chain<Value, Response = Value> + use<>> {
+fn chain(log: &Log) -> Handler<impl lambda_middleware::chain::Chain<Value, Response = Value> + use<>> {
     let handler_log = log.clone();
     Handler::builder()
         .middleware(Outer(log.clone()))

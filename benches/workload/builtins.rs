@@ -7,12 +7,13 @@
 //! Both chains get a clone of the same event and build the same response, so what
 //! differs between the two rows is the form of the middlewares only.
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::hooks::Flow;
 use lambda_middleware::middlewares::{
     CorrelationId, CorrelationIdParams, Cors, CorsParams, HttpErrorHandler, HttpErrorHandlerParams,
     InjectLambdaContext, LogEvent, LogEventParams, SecurityHeaders, SecurityHeadersParams,
 };
-use lambda_middleware::{Chain, Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
+use lambda_middleware::{Context, Error, Handler, Invoke, Middleware, Next, Proceeded};
 use serde_json::{Value, json};
 
 use super::{Workload, poll_once};

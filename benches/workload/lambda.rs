@@ -1,7 +1,8 @@
 //! lambda-middleware: the step as a `Middleware`, chained with the builder.
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::hooks::Flow;
-use lambda_middleware::{Chain, Context, Error, Handler, Invoke, LambdaEvent, Middleware, Next, Proceeded};
+use lambda_middleware::{Context, Error, Handler, Invoke, LambdaEvent, Middleware, Next, Proceeded};
 use tower::Service;
 
 use super::{Payload, Workload, poll_once, step};

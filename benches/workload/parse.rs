@@ -2,8 +2,9 @@
 //! once by `serde_json::from_value` written inline in the handler and once by a
 //! `Parse` transform in front of a handler that takes the struct.
 
+use lambda_middleware::chain::Chain;
 use lambda_middleware::middlewares::Parse;
-use lambda_middleware::{Chain, Context, Error, Handler};
+use lambda_middleware::{Context, Error, Handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

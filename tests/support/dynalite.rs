@@ -17,11 +17,13 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
-use aws_sdk_dynamodb::types::{
+use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::Client;
+use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::config::{
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
+};
+use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::error::BoxError;
+use lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
 };
 
@@ -184,12 +186,16 @@ pub fn client(endpoint: &str, log: &RequestLog) -> Client {
 
 /// The same, making one attempt per request: a store that is down fails at once.
 pub fn client_without_retries(endpoint: &str, log: &RequestLog) -> Client {
-    let retries = aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1);
+    let retries = lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+        .with_max_attempts(1);
     Client::from_conf(config(endpoint, log).retry_config(retries).build())
 }
 
-fn config(endpoint: &str, log: &RequestLog) -> aws_sdk_dynamodb::config::Builder {
-    aws_sdk_dynamodb::Config::builder()
+fn config(
+    endpoint: &str,
+    log: &RequestLog,
+) -> lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::config::Builder {
+    lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static-for-tests"))
@@ -222,7 +228,7 @@ pub async fn create_table(client: &Client, table: &str) {
         .unwrap_or_else(|error| {
             panic!(
                 "create table {table}: {}",
-                aws_sdk_dynamodb::error::DisplayErrorContext(&error)
+                lambda_middleware::middlewares::idempotency::aws_sdk_dynamodb::error::DisplayErrorContext(&error)
             )
         });
     // dynalite makes a table active on a timer, even with `createTableMs: 0`: an item

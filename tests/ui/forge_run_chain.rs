@@ -3,7 +3,8 @@
 // be named, and running one takes a token only the crate can make.
 
 use lambda_middleware::trace::EnvOff;
-use lambda_middleware::{Chain, Context, Error, Handler};
+use lambda_middleware::{Context, Error, Handler};
+use lambda_middleware::chain::Chain;
 
 async fn echo(event: u8, _: &Context) -> Result<u8, Error> {
     Ok(event)

@@ -1,0 +1,580 @@
+//! [`Parse`]: a JSON event, or the JSON inside it, parsed into the type the handler
+//! takes — Powertools' `event_parser(model=..., envelope=...)`, typed.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use base64::Engine as _;
+use lambda_runtime::{Context, Error};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use lambda_middleware_core::Invoke;
+use lambda_middleware_core::JsonPointer;
+use lambda_middleware_core::Transform;
+use lambda_middleware_core::{Next, Proceeded};
+
+/// Parses the event — a `serde_json::Value` — into a `T`, or the JSON inside an
+/// envelope of it into a `T` (or a `Vec<T>` for batches), and hands that to the rest of
+/// the chain. A [`Transform`]: add it with
+/// [`transform`](crate::HandlerBuilder::transform).
+///
+/// | envelope | where the JSON is | hands inwards |
+/// |----------|-------------------|---------------|
+/// | [`WholeEvent`] (the default) | the event itself | `T` |
+/// | [`ApiGatewayBody`] | `body` of an API Gateway REST (v1) or HTTP (v2) proxy event, base64 if `isBase64Encoded` | `T` |
+/// | [`FunctionUrlBody`] | `body` of a Lambda function URL event, base64 if `isBase64Encoded` | `T` |
+/// | [`EventBridgeDetail`] | `detail` | `T` |
+/// | [`SqsBodies`] | `body` of each of `Records` | `Vec<T>` |
+/// | [`SnsMessage`] | `Message` of the one record of `Records` | `T` |
+/// | [`SnsInSqs`] | `Message` of the SNS notification in the `body` of each SQS record | `Vec<T>` |
+/// | [`KinesisData`] | `kinesis.data` (base64) of each of `Records` | `Vec<T>` |
+/// | [`At`] | at a [`JsonPointer`], parsed if it is a string | `T` |
+///
+/// An event that does not fit fails the invocation with a [`ParseError`] naming where
+/// (`/Records/2/body`) and what serde said; the handler does not run. With
+/// [`HttpErrorHandler`](super::HttpErrorHandler) outside it, an HTTP event is answered
+/// `400` with that message. Because the chain takes `serde_json::Value`, an event that
+/// would not even deserialise into `aws_lambda_events`' types reaches the middlewares,
+/// which log and answer it, instead of failing in the runtime before any of them runs.
+///
+/// Its name for tracing is `parse`.
+///
+/// # Example
+///
+/// ```
+/// use lambda_middleware::middlewares::{ApiGatewayBody, HttpErrorHandler, HttpErrorHandlerParams, Parse};
+/// use lambda_middleware::{Context, Error, Handler};
+/// use serde::Deserialize;
+/// use serde_json::{json, Value};
+///
+/// #[derive(Deserialize)]
+/// struct Order { id: u64, quantity: u32 }
+///
+/// async fn handler(order: Order, _: &Context) -> Result<Value, Error> {
+///     Ok(json!({ "statusCode": 200, "body": format!("{} x {}", order.quantity, order.id) }))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let handler = Handler::builder()
+///     .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
+///     .transform(Parse::<Order>::in_envelope(ApiGatewayBody))
+///     .handler(handler)?;
+/// let context = Context::default();
+///
+/// let ok = json!({ "httpMethod": "POST", "body": r#"{"id":7,"quantity":2}"# });
+/// assert_eq!(handler.invoke_with(ok, &context).await?["body"], "2 x 7");
+///
+/// let bad = json!({ "httpMethod": "POST", "body": r#"{"id":"seven"}"# });
+/// let response = handler.invoke_with(bad, &context).await?;
+/// assert_eq!(response["statusCode"], 400);
+/// assert!(response["body"].as_str().unwrap().contains("/body"));
+/// # Ok(()) }
+/// ```
+pub struct Parse<T, Env = WholeEvent> {
+    envelope: Env,
+    _target: PhantomData<fn() -> T>,
+}
+
+impl<T> Parse<T> {
+    /// Parses the whole event into a `T`.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::Parse;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { id: u64 }
+    ///
+    /// let parse = Parse::<Order>::new();
+    /// ```
+    pub const fn new() -> Self {
+        Parse {
+            envelope: WholeEvent,
+            _target: PhantomData,
+        }
+    }
+
+    /// Parses the JSON inside `envelope` (see the table of [`Parse`]).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{At, Parse, SqsBodies};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { id: u64 }
+    ///
+    /// let each_record = Parse::<Order>::in_envelope(SqsBodies); // hands a `Vec<Order>` inwards
+    /// let nested = Parse::<Order>::in_envelope(At::new("/detail/order"));
+    /// ```
+    pub fn in_envelope<Env: Envelope>(envelope: Env) -> Parse<T, Env> {
+        Parse {
+            envelope,
+            _target: PhantomData,
+        }
+    }
+}
+
+impl<T> Default for Parse<T> {
+    fn default() -> Self {
+        Parse::new()
+    }
+}
+
+impl<T, Env: fmt::Debug> fmt::Debug for Parse<T, Env> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parse")
+            .field("target", &std::any::type_name::<T>())
+            .field("envelope", &self.envelope)
+            .finish()
+    }
+}
+
+impl<T: Send, Env: Clone> Clone for Parse<T, Env> {
+    fn clone(&self) -> Self {
+        Parse {
+            envelope: self.envelope.clone(),
+            _target: PhantomData,
+        }
+    }
+}
+
+impl<T, Env, R> Transform<Env::Output<T>, R> for Parse<T, Env>
+where
+    T: DeserializeOwned + Send,
+    Env: Envelope,
+    Env::Output<T>: Send,
+    R: Send,
+{
+    type Event = Value;
+    type Response = R;
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        "parse"
+    }
+
+    async fn call<'n, I>(
+        &self,
+        _: &(),
+        event: Value,
+        _: &Context,
+        next: Next<'n, I, R>,
+    ) -> Result<Proceeded<'n, R>, Error>
+    where
+        I: Invoke<Env::Output<T>, Response = R>,
+    {
+        let parsed = match self.envelope.open::<T>(event) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                tracing::warn!(error = %error, "the event does not parse; the handler does not run");
+                return Err(error.into());
+            }
+        };
+        Ok(next.run(parsed).await?)
+    }
+}
+
+/// The event, or part of it, did not parse into the type the handler takes.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, SqsBodies};
+/// use serde_json::json;
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Order { id: u64 }
+///
+/// let event = json!({ "Records": [{ "body": "{\"id\":1}" }, { "body": "{\"id\":\"two\"}" }] });
+/// let error = SqsBodies.open::<Order>(event).unwrap_err();
+/// assert_eq!(error.path(), "/Records/1/body");
+/// assert_eq!(
+///     error.to_string(),
+///     "the event does not parse at /Records/1/body: invalid type: string \"two\", expected u64 at line 1 column 11",
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the event does not parse at {}: {message}", if path.is_empty() { "its root" } else { path })]
+pub struct ParseError {
+    path: String,
+    message: String,
+}
+
+impl ParseError {
+    fn new(path: impl Into<String>, message: impl fmt::Display) -> Self {
+        ParseError {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Where in the event: a JSON pointer, empty for the event itself.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{Envelope, EventBridgeDetail};
+    /// use serde_json::json;
+    ///
+    /// let error = EventBridgeDetail.open::<u8>(json!({})).unwrap_err();
+    /// assert_eq!(error.path(), "/detail");
+    /// ```
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What went wrong there: serde's message, or what was missing.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{Envelope, EventBridgeDetail};
+    /// use serde_json::json;
+    ///
+    /// let error = EventBridgeDetail.open::<u8>(json!({})).unwrap_err();
+    /// assert_eq!(error.message(), "missing");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Where in the event the JSON to parse is, and what parsing it hands inwards.
+///
+/// Implemented by the envelopes of [`Parse`]'s table; implement it for an event shape
+/// of your own.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, ParseError, WholeEvent};
+/// use serde::de::DeserializeOwned;
+/// use serde_json::{json, Value};
+///
+/// /// The `payload` of a custom event, or the event itself when it has none.
+/// #[derive(Debug, Clone)]
+/// struct Payload;
+///
+/// impl Envelope for Payload {
+///     type Output<T> = T;
+///
+///     fn open<T: DeserializeOwned>(&self, mut event: Value) -> Result<T, ParseError> {
+///         match event.get_mut("payload").map(Value::take) {
+///             Some(payload) => WholeEvent.open(payload),
+///             None => WholeEvent.open(event),
+///         }
+///     }
+/// }
+///
+/// assert_eq!(Payload.open::<u8>(json!({ "payload": 3 })).unwrap(), 3);
+/// ```
+pub trait Envelope: Send + Sync {
+    /// What parsing hands inwards: `T`, or `Vec<T>` for the batch envelopes.
+    type Output<T>;
+
+    /// Takes the JSON out of `event` and parses it.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseError`] naming the path that is missing, not of the expected shape, or
+    /// does not deserialise into `T`.
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Self::Output<T>, ParseError>;
+}
+
+/// The whole event.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, WholeEvent};
+/// assert_eq!(WholeEvent.open::<Vec<u8>>(serde_json::json!([1, 2])).unwrap(), [1, 2]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WholeEvent;
+
+impl Envelope for WholeEvent {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        deserialize(event, "")
+    }
+}
+
+/// The `body` of an API Gateway proxy event, REST (v1) or HTTP API (v2) payload: JSON
+/// text, decoded from base64 first when `isBase64Encoded` is true.
+///
+/// ```
+/// use lambda_middleware::middlewares::{ApiGatewayBody, Envelope};
+/// use serde_json::json;
+///
+/// let plain = json!({ "body": "[1,2]", "isBase64Encoded": false });
+/// assert_eq!(ApiGatewayBody.open::<Vec<u8>>(plain).unwrap(), [1, 2]);
+/// let encoded = json!({ "body": "WzEsMl0=", "isBase64Encoded": true });
+/// assert_eq!(ApiGatewayBody.open::<Vec<u8>>(encoded).unwrap(), [1, 2]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiGatewayBody;
+
+impl Envelope for ApiGatewayBody {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        http_body(&event)
+    }
+}
+
+/// The `body` of a Lambda function URL event (the HTTP API v2 payload format), decoded
+/// from base64 first when `isBase64Encoded` is true.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, FunctionUrlBody};
+/// use serde_json::json;
+///
+/// let event = json!({ "rawPath": "/", "body": "{\"id\":1}", "isBase64Encoded": false });
+/// assert_eq!(FunctionUrlBody.open::<serde_json::Value>(event).unwrap()["id"], 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FunctionUrlBody;
+
+impl Envelope for FunctionUrlBody {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        http_body(&event)
+    }
+}
+
+/// The `detail` of an EventBridge event.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, EventBridgeDetail};
+/// use serde_json::json;
+///
+/// let event = json!({ "detail-type": "OrderPlaced", "source": "shop", "detail": { "id": 7 } });
+/// assert_eq!(EventBridgeDetail.open::<serde_json::Value>(event).unwrap()["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventBridgeDetail;
+
+impl Envelope for EventBridgeDetail {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, mut event: Value) -> Result<T, ParseError> {
+        let detail = take(&mut event, "detail").ok_or_else(|| ParseError::new("/detail", "missing"))?;
+        deserialize(detail, "/detail")
+    }
+}
+
+/// The `body` of each record of an SQS event, in order.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, SqsBodies};
+/// use serde_json::json;
+///
+/// let event = json!({ "Records": [{ "messageId": "a", "body": "1" }, { "messageId": "b", "body": "2" }] });
+/// assert_eq!(SqsBodies.open::<u8>(event).unwrap(), [1, 2]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqsBodies;
+
+impl Envelope for SqsBodies {
+    type Output<T> = Vec<T>;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Vec<T>, ParseError> {
+        records(event)?
+            .iter()
+            .enumerate()
+            .map(|(index, record)| {
+                let path = format!("/Records/{index}/body");
+                parse_text(text_at(record, "body", &path)?, &path)
+            })
+            .collect()
+    }
+}
+
+/// The `Message` of the one record of an SNS event.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, SnsMessage};
+/// use serde_json::json;
+///
+/// let event = json!({ "Records": [{ "EventSource": "aws:sns", "Sns": { "Message": "{\"id\":7}" } }] });
+/// assert_eq!(SnsMessage.open::<serde_json::Value>(event).unwrap()["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SnsMessage;
+
+impl Envelope for SnsMessage {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        let records = records(event)?;
+        let [record] = records.as_slice() else {
+            return Err(ParseError::new(
+                "/Records",
+                format!("holds {} records; an SNS event has one", records.len()),
+            ));
+        };
+        let sns = record
+            .get("Sns")
+            .ok_or_else(|| ParseError::new("/Records/0/Sns", "missing"))?;
+        parse_text(
+            text_at(sns, "Message", "/Records/0/Sns/Message")?,
+            "/Records/0/Sns/Message",
+        )
+    }
+}
+
+/// The `Message` of the SNS notification in the `body` of each record of an SQS event
+/// (an SNS topic delivering to an SQS queue without raw message delivery).
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, SnsInSqs};
+/// use serde_json::json;
+///
+/// let notification = json!({ "Type": "Notification", "Message": "{\"id\":7}" }).to_string();
+/// let event = json!({ "Records": [{ "body": notification }] });
+/// assert_eq!(SnsInSqs.open::<serde_json::Value>(event).unwrap()[0]["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SnsInSqs;
+
+impl Envelope for SnsInSqs {
+    type Output<T> = Vec<T>;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Vec<T>, ParseError> {
+        records(event)?
+            .iter()
+            .enumerate()
+            .map(|(index, record)| {
+                let body_path = format!("/Records/{index}/body");
+                let notification: Value = parse_text(text_at(record, "body", &body_path)?, &body_path)?;
+                let path = format!("{body_path}/Message");
+                parse_text(text_at(&notification, "Message", &path)?, &path)
+            })
+            .collect()
+    }
+}
+
+/// The `kinesis.data` of each record of a Kinesis stream event, decoded from base64, in
+/// order.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, KinesisData};
+/// use serde_json::json;
+///
+/// // "{\"id\":7}" in base64
+/// let event = json!({ "Records": [{ "kinesis": { "data": "eyJpZCI6N30=", "partitionKey": "p" } }] });
+/// assert_eq!(KinesisData.open::<serde_json::Value>(event).unwrap()[0]["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KinesisData;
+
+impl Envelope for KinesisData {
+    type Output<T> = Vec<T>;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Vec<T>, ParseError> {
+        records(event)?
+            .iter()
+            .enumerate()
+            .map(|(index, record)| {
+                let path = format!("/Records/{index}/kinesis/data");
+                let kinesis = record
+                    .get("kinesis")
+                    .ok_or_else(|| ParseError::new(format!("/Records/{index}/kinesis"), "missing"))?;
+                let bytes = decode_base64(text_at(kinesis, "data", &path)?, &path)?;
+                parse_bytes(&bytes, &path)
+            })
+            .collect()
+    }
+}
+
+/// The value at a [`JsonPointer`], for any other event shape: parsed as JSON text when
+/// it is a string, as it is otherwise.
+///
+/// ```
+/// use lambda_middleware::middlewares::{At, Envelope};
+/// use serde_json::json;
+///
+/// let event = json!({ "payload": { "order": { "id": 7 } }, "wrapped": "{\"id\":8}" });
+/// assert_eq!(At::new("/payload/order/id").open::<u8>(event.clone()).unwrap(), 7);
+/// assert_eq!(At::new("/wrapped/id").open::<u8>(event.clone()).unwrap(), 8);
+/// assert_eq!(At::new("/missing").open::<u8>(event).unwrap_err().message(), "missing");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At(JsonPointer);
+
+impl At {
+    /// At `pointer` (see [`JsonPointer`] for the syntax; `*` takes the first match).
+    ///
+    /// ```
+    /// let at = lambda_middleware::middlewares::At::new("/detail/items/0");
+    /// ```
+    pub fn new(pointer: impl Into<JsonPointer>) -> Self {
+        At(pointer.into())
+    }
+}
+
+impl Envelope for At {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        let path = self.0.to_string();
+        let found = self.0.find(&event).ok_or_else(|| ParseError::new(&*path, "missing"))?;
+        match found.into_owned() {
+            Value::String(text) => parse_text(&text, &path),
+            other => deserialize(other, &path),
+        }
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ParseError> {
+    serde_json::from_value(value).map_err(|error| ParseError::new(path, error))
+}
+
+fn parse_text<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, ParseError> {
+    serde_json::from_str(text).map_err(|error| ParseError::new(path, error))
+}
+
+fn parse_bytes<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Result<T, ParseError> {
+    serde_json::from_slice(bytes).map_err(|error| ParseError::new(path, error))
+}
+
+fn decode_base64(text: &str, path: &str) -> Result<Vec<u8>, ParseError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|error| ParseError::new(path, format!("is not base64 ({error})")))
+}
+
+fn take(event: &mut Value, key: &str) -> Option<Value> {
+    event.as_object_mut()?.remove(key)
+}
+
+fn text_at<'a>(value: &'a Value, key: &str, path: &str) -> Result<&'a str, ParseError> {
+    match value.get(key) {
+        Some(Value::String(text)) => Ok(text),
+        Some(Value::Null) | None => Err(ParseError::new(path, "missing")),
+        Some(other) => Err(ParseError::new(path, format!("is {}, expected a string", kind(other)))),
+    }
+}
+
+fn records(mut event: Value) -> Result<Vec<Value>, ParseError> {
+    match take(&mut event, "Records") {
+        Some(Value::Array(records)) => Ok(records),
+        None | Some(Value::Null) => Err(ParseError::new("/Records", "missing")),
+        Some(other) => Err(ParseError::new(
+            "/Records",
+            format!("is {}, expected an array", kind(&other)),
+        )),
+    }
+}
+
+fn http_body<T: DeserializeOwned>(event: &Value) -> Result<T, ParseError> {
+    let body = text_at(event, "body", "/body")?;
+    if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        let bytes = decode_base64(body, "/body")?;
+        parse_bytes(&bytes, "/body")
+    } else {
+        parse_text(body, "/body")
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
