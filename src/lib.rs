@@ -7,54 +7,55 @@ pub mod guide;
 pub use lambda_middleware_core::*;
 pub use lambda_middleware_observe::Tracer;
 
-/// The built-in middlewares, in one place: the ones Lambda developers reach for first.
-///
-/// | middleware | what it does | feature | Powertools (Python) | Middy |
-/// |------------|--------------|---------|---------------------|-------|
-/// | [`CaptureLambdaHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
-/// | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
-/// | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
-/// | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
-/// | [`CorrelationId`] | finds or generates a correlation id, records it on the span, echoes it in a header | — | `inject_lambda_context(correlation_id_path=...)` | — |
-/// | `Validator` | JSON Schema validation of the event and the response, schemas compiled once | `validation` | `@validator(inbound_schema=..., outbound_schema=...)` | `@middy/validator` |
-/// | [`HttpErrorHandler`] | turns errors into HTTP responses: 400, 404, 500 with the cause hidden and logged | — | event handler's `exception_handler` | `@middy/http-error-handler` |
-/// | [`SecurityHeaders`] | the six security headers of the "combining utilities" example | — | middleware factory example | `@middy/http-security-headers` |
-/// | [`Cors`] | CORS headers, and preflight `OPTIONS` answered without the handler | — | event handler's `CORSConfig` | `@middy/http-cors` |
-/// | [`Warmup`] | answers a warmer's event without the handler | — | — | `@middy/warmup` |
-/// | `Timeout` | fails the invocation a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
-/// | [`Parse`] | parses the event (or the JSON in an envelope of it) into the handler's type | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
-/// | [`JsonResponse`] | serialises the handler's value into an HTTP response | — | — | `http-response-serializer` |
-/// | `SqsBatch` | processes an SQS batch record by record, reports only the failed ones | `sqs` | `process_partial_response` | `@middy/sqs-partial-batch-failure` |
-/// | `Idempotent` | runs the handler once per idempotency key and replays its stored response to repeats; in memory or on DynamoDB | `idempotency` (`dynamodb`) | `@idempotent` | — |
-///
-/// Each lives in a crate of its own (see the crate's front page, "The crates"); this
-/// module gathers them so that one `use` finds any of them.
-///
-/// ```
-/// use lambda_middleware::middlewares::{Cors, CorsParams, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
-/// use lambda_middleware::{Context, Error, Handler};
-/// use serde_json::{Value, json};
-///
-/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
-///     match event["pathParameters"]["id"].as_str() {
-///         Some("42") => Ok(json!({ "statusCode": 200, "body": "{\"id\":42}" })),
-///         _ => Err(NotFound::new("no such booking").into()),
-///     }
-/// }
-///
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
-/// let handler = Handler::builder()
-///     .middleware_with(Cors, CorsParams::builder().allow_origins(["https://example.com"]).build())
-///     .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
-///     .handler(handler)?;
-///
-/// let event = json!({ "httpMethod": "GET", "pathParameters": { "id": "7" } });
-/// let response = handler.invoke_with(event, &Context::default()).await?;
-/// assert_eq!(response["statusCode"], 404);
-/// assert_eq!(response["body"], r#"{"message":"no such booking"}"#);
-/// # Ok(()) }
-/// ```
 pub mod middlewares {
+    //! The built-in middlewares, in one place: the ones Lambda developers reach for first.
+    //!
+    //! | middleware | what it does | feature | Powertools (Python) | Middy |
+    //! |------------|--------------|---------|---------------------|-------|
+    //! | [`CaptureLambdaHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
+    //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
+    //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
+    //! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
+    //! | [`CorrelationId`] | finds or generates a correlation id, records it on the span, echoes it in a header | — | `inject_lambda_context(correlation_id_path=...)` | — |
+    //! | `Validator` | JSON Schema validation of the event and the response, schemas compiled once | `validation` | `@validator(inbound_schema=..., outbound_schema=...)` | `@middy/validator` |
+    //! | [`HttpErrorHandler`] | turns errors into HTTP responses: 400, 404, 500 with the cause hidden and logged | — | event handler's `exception_handler` | `@middy/http-error-handler` |
+    //! | [`SecurityHeaders`] | the six security headers of the "combining utilities" example | — | middleware factory example | `@middy/http-security-headers` |
+    //! | [`Cors`] | CORS headers, and preflight `OPTIONS` answered without the handler | — | event handler's `CORSConfig` | `@middy/http-cors` |
+    //! | [`Warmup`] | answers a warmer's event without the handler | — | — | `@middy/warmup` |
+    //! | `Timeout` | fails the invocation a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
+    //! | [`Parse`] | parses the event (or the JSON in an envelope of it) into the handler's type | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
+    //! | [`JsonResponse`] | serialises the handler's value into an HTTP response | — | — | `http-response-serializer` |
+    //! | `SqsBatch` | processes an SQS batch record by record, reports only the failed ones | `sqs` | `process_partial_response` | `@middy/sqs-partial-batch-failure` |
+    //! | `Idempotent` | runs the handler once per idempotency key and replays its stored response to repeats; in memory or on DynamoDB | `idempotency` (`dynamodb`) | `@idempotent` | — |
+    //!
+    //! Each lives in a crate of its own (see the crate's front page, "The crates"); this
+    //! module gathers them so that one `use` finds any of them.
+    //!
+    //! ```
+    //! use lambda_middleware::middlewares::{Cors, CorsParams, HttpErrorHandler, HttpErrorHandlerParams, NotFound};
+    //! use lambda_middleware::{Context, Error, Handler};
+    //! use serde_json::{Value, json};
+    //!
+    //! async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+    //!     match event["pathParameters"]["id"].as_str() {
+    //!         Some("42") => Ok(json!({ "statusCode": 200, "body": "{\"id\":42}" })),
+    //!         _ => Err(NotFound::new("no such booking").into()),
+    //!     }
+    //! }
+    //!
+    //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    //! let handler = Handler::builder()
+    //!     .middleware_with(Cors, CorsParams::builder().allow_origins(["https://example.com"]).build())
+    //!     .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
+    //!     .handler(handler)?;
+    //!
+    //! let event = json!({ "httpMethod": "GET", "pathParameters": { "id": "7" } });
+    //! let response = handler.invoke_with(event, &Context::default()).await?;
+    //! assert_eq!(response["statusCode"], 404);
+    //! assert_eq!(response["body"], r#"{"message":"no such booking"}"#);
+    //! # Ok(()) }
+    //! ```
+
     pub use lambda_middleware_core::JsonPointer;
     #[cfg(feature = "timeout")]
     #[cfg_attr(docsrs, doc(cfg(feature = "timeout")))]
@@ -80,52 +81,54 @@ pub mod middlewares {
     pub use idempotency::{IdempotencyParams, Idempotent};
 }
 
-/// Logs, metrics and traces as Powertools writes them: the `lambda-middleware-observe`
-/// crate, re-exported.
-///
-/// | variable | read by | meaning | default |
-/// |----------|---------|---------|---------|
-/// | `AWS_LAMBDA_LOG_FORMAT` | [`init`](observe::init) | `JSON`: [`JsonLogger`](observe::JsonLogger) lines; `Text`: text lines | `Text` |
-/// | `POWERTOOLS_LOG_LEVEL` | [`LogLevel`](observe::LogLevel) | the level: `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL` | `AWS_LAMBDA_LOG_LEVEL` |
-/// | `AWS_LAMBDA_LOG_LEVEL` | [`LogLevel`](observe::LogLevel) | the same, from Lambda's logging controls | `INFO` |
-/// | `POWERTOOLS_LOGGER_SAMPLE_RATE` | [`LogLevel`](observe::LogLevel), [`JsonLogger`](observe::JsonLogger) | the fraction of invocations (0 to 1) logged at `DEBUG` | none |
-/// | `POWERTOOLS_LOGGER_LOG_EVENT` | [`LogEvent`](observe::LogEvent) | `false` turns event logging off, `true` on | on |
-/// | `POWERTOOLS_SERVICE_NAME` | [`JsonLogger`](observe::JsonLogger), [`Metrics`](observe::Metrics) | the `service` key of log lines and the `service` dimension | `service_undefined` in logs, no dimension |
-/// | `POWERTOOLS_METRICS_NAMESPACE` | [`Metrics`](observe::Metrics) | the CloudWatch namespace | none: required, or the `namespace` param |
-/// | `POWERTOOLS_METRICS_FUNCTION_NAME` | [`Metrics`](observe::Metrics) | the `function_name` dimension of `ColdStart` | the function's name |
-/// | `POWERTOOLS_METRICS_DISABLED` | [`Metrics`](observe::Metrics) | a boolean: `true` writes no metrics | `false` |
-///
-/// ```
-/// // In `main`, before the runtime starts: JSON or text lines as Lambda's logging
-/// // controls ask (`AWS_LAMBDA_LOG_FORMAT`), at the level they set.
-/// lambda_middleware::observe::init().expect("the logging variables are valid");
-/// tracing::info!("ready");
-/// ```
 pub mod observe {
+    //! Logs, metrics and traces as Powertools writes them: the `lambda-middleware-observe`
+    //! crate, re-exported.
+    //!
+    //! | variable | read by | meaning | default |
+    //! |----------|---------|---------|---------|
+    //! | `AWS_LAMBDA_LOG_FORMAT` | [`init`] | `JSON`: [`JsonLogger`] lines; `Text`: text lines | `Text` |
+    //! | `POWERTOOLS_LOG_LEVEL` | [`LogLevel`] | the level: `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL` | `AWS_LAMBDA_LOG_LEVEL` |
+    //! | `AWS_LAMBDA_LOG_LEVEL` | [`LogLevel`] | the same, from Lambda's logging controls | `INFO` |
+    //! | `POWERTOOLS_LOGGER_SAMPLE_RATE` | [`LogLevel`], [`JsonLogger`] | the fraction of invocations (0 to 1) logged at `DEBUG` | none |
+    //! | `POWERTOOLS_LOGGER_LOG_EVENT` | [`LogEvent`] | `false` turns event logging off, `true` on | on |
+    //! | `POWERTOOLS_SERVICE_NAME` | [`JsonLogger`], [`Metrics`] | the `service` key of log lines and the `service` dimension | `service_undefined` in logs, no dimension |
+    //! | `POWERTOOLS_METRICS_NAMESPACE` | [`Metrics`] | the CloudWatch namespace | none: required, or the `namespace` param |
+    //! | `POWERTOOLS_METRICS_FUNCTION_NAME` | [`Metrics`] | the `function_name` dimension of `ColdStart` | the function's name |
+    //! | `POWERTOOLS_METRICS_DISABLED` | [`Metrics`] | a boolean: `true` writes no metrics | `false` |
+    //!
+    //! ```
+    //! // In `main`, before the runtime starts: JSON or text lines as Lambda's logging
+    //! // controls ask (`AWS_LAMBDA_LOG_FORMAT`), at the level they set.
+    //! lambda_middleware::observe::init().expect("the logging variables are valid");
+    //! tracing::info!("ready");
+    //! ```
+
     #[doc(inline)]
     pub use lambda_middleware_observe::*;
 }
 
-/// Tracing each middleware: `## <name>` spans, what decides which middlewares get one,
-/// and X-Ray style annotations and metadata ([`Tracer`](trace::Tracer)).
-///
-/// | variable | meaning | default |
-/// |----------|---------|---------|
-/// | `POWERTOOLS_TRACE_MIDDLEWARES` | trace every middleware that has no choice of its own (`1 y yes t true on` / `0 n no f false off`, any case; anything else is a [`BuildError`]) | off |
-/// | `POWERTOOLS_TRACE_DISABLED` | turn off all tracing: middleware spans, the handler's segment, `Tracer` annotations and metadata | off |
-///
-/// The spans are the core's ([`lambda_middleware_core::trace`]); the `Tracer`, the
-/// handler's segment and the X-Ray exporter (`xray`, feature `xray`) are
-/// `lambda-middleware-observe`'s.
-///
-/// ```
-/// use lambda_middleware::trace::{TRACE_MIDDLEWARES_ENV, Tracer};
-///
-/// assert_eq!(TRACE_MIDDLEWARES_ENV, "POWERTOOLS_TRACE_MIDDLEWARES");
-/// // Inside an invocation: an indexed annotation on the current segment.
-/// Tracer::new().put_annotation("order_id", "o-17");
-/// ```
 pub mod trace {
+    //! Tracing each middleware: `## <name>` spans, what decides which middlewares get one,
+    //! and X-Ray style annotations and metadata ([`Tracer`]).
+    //!
+    //! | variable | meaning | default |
+    //! |----------|---------|---------|
+    //! | `POWERTOOLS_TRACE_MIDDLEWARES` | trace every middleware that has no choice of its own (`1 y yes t true on` / `0 n no f false off`, any case; anything else is a [`BuildError`](crate::BuildError)) | off |
+    //! | `POWERTOOLS_TRACE_DISABLED` | turn off all tracing: middleware spans, the handler's segment, `Tracer` annotations and metadata | off |
+    //!
+    //! The spans are the core's ([`lambda_middleware_core::trace`]); the `Tracer`, the
+    //! handler's segment and the X-Ray exporter (`xray`, feature `xray`) are
+    //! `lambda-middleware-observe`'s.
+    //!
+    //! ```
+    //! use lambda_middleware::trace::{TRACE_MIDDLEWARES_ENV, Tracer};
+    //!
+    //! assert_eq!(TRACE_MIDDLEWARES_ENV, "POWERTOOLS_TRACE_MIDDLEWARES");
+    //! // Inside an invocation: an indexed annotation on the current segment.
+    //! Tracer::new().put_annotation("order_id", "o-17");
+    //! ```
+
     pub use lambda_middleware_core::trace::*;
     #[doc(hidden)]
     pub use lambda_middleware_observe::Annotation;

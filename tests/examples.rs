@@ -5,7 +5,7 @@
 //! |-----|-----|-------|
 //! | locally | the example binary on its own, printing its response to the bundled event | nothing |
 //! | under the runtime | the binary with `AWS_LAMBDA_RUNTIME_API` pointing at a loopback Runtime API (`support::runtime_api`) | nothing |
-//! | under `cargo lambda` | `cargo lambda watch --only-lambda-apis` as the emulator, the binary pointed at it, `cargo lambda invoke --data-file` | `cargo-lambda` on `PATH` (`pip install cargo-lambda==1.9.2`); skipped with a printed reason otherwise |
+//! | under `cargo lambda` | `cargo lambda watch --only-lambda-apis` as the emulator, the binary pointed at it, `cargo lambda invoke --data-file` | `cargo-lambda` from `tests/tools/requirements.txt`, installed on first use into the target directory (`support::tools`); skipped with a printed reason only without `python3` |
 //!
 //! # Events and expected outputs
 //!
@@ -203,16 +203,15 @@ fn each_example_answers_every_event_under_the_lambda_runtime() {
 
 #[test]
 fn each_example_answers_every_event_under_cargo_lambda() {
-    let cargo_lambda = match Command::new("cargo-lambda").args(["lambda", "--version"]).output() {
-        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-        _ => {
-            note(
-                "skipping the cargo lambda end-to-end runs: `cargo-lambda` is not on PATH \
-                 (install it with `pip install cargo-lambda==1.9.2`)",
-            );
-            return;
-        }
+    let cargo_lambda_path = match support::tools::python() {
+        Ok(tools) => tools.cargo_lambda.clone(),
+        Err(why) => return support::tools::skip("the cargo lambda end-to-end runs", &why),
     };
+    let cargo_lambda = match Command::new(&cargo_lambda_path).args(["lambda", "--version"]).output() {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        other => panic!("{} does not run: {other:?}", cargo_lambda_path.display()),
+    };
+    support::tools::ran("cargo lambda", "each_example_answers_every_event_under_cargo_lambda");
     note(&format!("running the examples under {cargo_lambda}"));
     let host = EmulatorHost::new();
     for (example, cases) in examples_with_events() {
@@ -230,7 +229,7 @@ fn each_example_answers_every_event_under_cargo_lambda() {
 
         for case in cases {
             let label = case.label(example);
-            let mut invoke = Command::new("cargo-lambda");
+            let mut invoke = Command::new(&cargo_lambda_path);
             invoke
                 .args(["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port"])
                 .arg(port.to_string())
@@ -279,7 +278,10 @@ impl EmulatorHost {
 
     /// `cargo lambda watch --only-lambda-apis` on 127.0.0.1:`port`, once it serves.
     fn start_emulator(&self, port: u16) -> Running {
-        let mut command = Command::new("cargo-lambda");
+        let cargo_lambda = &support::tools::python()
+            .expect("installed before the emulator starts")
+            .cargo_lambda;
+        let mut command = Command::new(cargo_lambda);
         command
             .current_dir(&self.dir)
             .args([

@@ -351,6 +351,7 @@ mod dynamo {
         /// A new table `test` in the shared dynalite, or `None` (with a note) without it.
         pub async fn dynalite(test: &str) -> Option<Backend> {
             let dynalite = shared()?;
+            super::support::tools::ran("dynalite", test);
             let log = RequestLog::default();
             let store = DynamoDbStore::new(client(&dynalite.endpoint(), &log), test);
             let client = store.client().clone();

@@ -87,7 +87,7 @@ fn order(id: &str) -> Value {
 /// dynalite with the table, and a store on it whose client makes one attempt per
 /// request; `None` (with a note) without dynalite.
 async fn start() -> Option<(Dynalite, DynamoDbStore)> {
-    let dynalite = Dynalite::start()?;
+    let dynalite = Dynalite::start_for_this_test()?;
     let store = DynamoDbStore::new(
         client_without_retries(&dynalite.endpoint(), &RequestLog::default()),
         TABLE,

@@ -95,7 +95,9 @@ fn fifty_concurrent_invocations_with_one_key_run_the_handler_once_in_memory() {
 fn fifty_concurrent_invocations_with_one_key_run_the_handler_once_on_dynamodb() {
     use support::dynalite::{Dynalite, RequestLog, client, create_table};
 
-    let Some(dynalite) = Dynalite::start() else { return };
+    let Some(dynalite) = Dynalite::start_for_this_test() else {
+        return;
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -7,8 +7,8 @@
 //! `name:line`). Metrics documents must be the same JSON but for `Timestamp`, with the
 //! root members in the same order.
 //!
-//! Without `python3` or the package, the test prints a note and passes, except under
-//! `CI=true`, where it fails: CI installs the package (`.ci/run`).
+//! The package is installed on first use into the target directory (`support::tools`);
+//! without `python3` the test prints a note and passes, except under `CI=true`.
 
 mod common;
 
@@ -34,31 +34,15 @@ const PINNED: &str = include_str!("powertools/requirements.txt");
 /// What Powertools wrote, or `None` (with a printed note) when it cannot run here.
 fn powertools_output() -> Option<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/powertools/observe.py");
-    let skip = |why: String| {
-        let install = format!("pip install -r tests/powertools/requirements.txt ({})", PINNED.trim());
-        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-            panic!("the Powertools comparison cannot run under CI: {why}; .ci/run must {install}");
+    let python = match support::tools::python() {
+        Ok(tools) => &tools.python,
+        Err(why) => {
+            support::tools::skip(&format!("the Powertools comparison ({})", PINNED.trim()), &why);
+            return None;
         }
-        // Past the test harness's output capture: a skipped comparison must be visible.
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: the Powertools comparison is skipped because {why}; to run it: {install}"
-        );
-        None
     };
-    let mut probe = Command::new("python3");
-    probe.args(["-c", "import aws_lambda_powertools"]);
-    match probe.output() {
-        Err(error) => return skip(format!("python3 cannot be run ({error})")),
-        Ok(output) if !output.status.success() => {
-            return skip(format!(
-                "python3 has no aws-lambda-powertools ({})",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
-        Ok(_) => {}
-    }
-    let mut command = Command::new("python3");
+    support::tools::ran("Powertools (Python)", "the Powertools comparison");
+    let mut command = Command::new(python);
     command
         .arg(&script)
         .env_remove("POWERTOOLS_SERVICE_NAME")

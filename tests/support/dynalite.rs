@@ -1,10 +1,10 @@
 //! dynalite — an implementation of DynamoDB's API from npm — on 127.0.0.1, for the
 //! tests of the DynamoDB idempotency store, and an SDK client pointed at it.
 //!
-//! `tests/dynalite/` pins the npm package (`npm ci --prefix tests/dynalite`, which
-//! `.ci/run` does); `tests/dynalite/server.js` starts it in memory on a free port and
-//! prints the port. Without node or the package the tests print a `note:` and pass,
-//! except under `CI=true`, where that is a failure.
+//! `tests/dynalite/` pins the npm package, which the test support installs on first use
+//! (`npm ci --prefix tests/dynalite`, see `tools`); `tests/dynalite/server.js` starts it
+//! in memory on a free port and prints the port. Without node the tests print a `note:`
+//! and pass, except under `CI=true`, where that is a failure.
 //!
 //! The client has static dummy credentials and a region, so the SDK never looks for
 //! real ones, and an interceptor that logs each request it sends.
@@ -46,7 +46,7 @@ pub fn directory() -> PathBuf {
 
 /// `true` under CI (`CI=true`), where a missing dynalite fails the tests.
 pub fn required() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true")
+    super::tools::required()
 }
 
 /// Prints why the dynalite tests cannot run, past the harness's output capture, or
@@ -55,10 +55,7 @@ fn unavailable(reason: &str) -> Option<Dynalite> {
     if required() {
         panic!("dynalite is required under CI=true, and {reason}");
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "note: DynamoDB store tests skipped because {reason} (install it with `npm ci --prefix tests/dynalite`)"
-    );
+    let _ = writeln!(std::io::stderr(), "note: DynamoDB store tests skipped because {reason}");
     None
 }
 
@@ -69,19 +66,25 @@ impl Dynalite {
         Dynalite::spawn(false)
     }
 
+    /// Starts dynalite for the calling test alone, and says that the test runs against it.
+    pub fn start_for_this_test() -> Option<Dynalite> {
+        let dynalite = Dynalite::spawn(false)?;
+        super::tools::ran("dynalite", std::thread::current().name().unwrap_or("a test"));
+        Some(dynalite)
+    }
+
     /// The same over HTTPS, with dynalite's own certificate: self-signed, and expired.
     pub fn start_https() -> Option<Dynalite> {
-        Dynalite::spawn(true)
+        let dynalite = Dynalite::spawn(true)?;
+        super::tools::ran("dynalite", std::thread::current().name().unwrap_or("a test"));
+        Some(dynalite)
     }
 
     fn spawn(ssl: bool) -> Option<Dynalite> {
-        let directory = directory();
-        if !directory.join("node_modules/dynalite/package.json").exists() {
-            return unavailable(&format!(
-                "the npm package dynalite is not installed in {}",
-                directory.display()
-            ));
-        }
+        let directory = match super::tools::dynalite() {
+            Ok(directory) => directory.to_path_buf(),
+            Err(reason) => return unavailable(&reason),
+        };
         let spawned = Command::new("node")
             .arg("server.js")
             .args(ssl.then_some("--ssl"))

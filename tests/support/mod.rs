@@ -9,3 +9,4 @@ pub mod examples;
 pub mod layers;
 pub mod process;
 pub mod runtime_api;
+pub mod tools;

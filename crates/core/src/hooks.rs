@@ -42,7 +42,7 @@
 //! what hand-written tower layers with named futures cost, and up to 2.8 times
 //! their instructions on a struct or a `serde_json::Value`; with tracing left to
 //! `POWERTOOLS_TRACE_MIDDLEWARES`, 1.6 to 3.7 times. `benches/compare.sh` measures it
-//! (the README's "Performance").
+//! (the performance guide of `lambda-middleware`).
 //!
 //! [`Handler::invoke_with`]: crate::Handler::invoke_with
 //!

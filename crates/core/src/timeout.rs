@@ -24,7 +24,7 @@ use crate::next::{Next, Proceeded};
 /// When the time is up, the inner middlewares' and the handler's future is dropped: the
 /// work stops at its next `.await` (blocking code is not interrupted), their after-logic
 /// does not run, and the outer middlewares see the `TimeoutError` — which
-/// [`HttpErrorHandler`](super::HttpErrorHandler) answers with 504.
+/// `HttpErrorHandler` answers with 504.
 ///
 /// It needs a Tokio runtime with the time driver, which `#[tokio::main]` (where
 /// `lambda_runtime::run` is usually awaited) has: the feature turns on Tokio's `time`.

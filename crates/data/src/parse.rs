@@ -17,7 +17,7 @@ use lambda_middleware_core::{Next, Proceeded};
 /// Parses the event — a `serde_json::Value` — into a `T`, or the JSON inside an
 /// envelope of it into a `T` (or a `Vec<T>` for batches), and hands that to the rest of
 /// the chain. A [`Transform`]: add it with
-/// [`transform`](crate::HandlerBuilder::transform).
+/// [`transform`](lambda_middleware_core::HandlerBuilder::transform).
 ///
 /// | envelope | where the JSON is | hands inwards |
 /// |----------|-------------------|---------------|
@@ -33,7 +33,7 @@ use lambda_middleware_core::{Next, Proceeded};
 ///
 /// An event that does not fit fails the invocation with a [`ParseError`] naming where
 /// (`/Records/2/body`) and what serde said; the handler does not run. With
-/// [`HttpErrorHandler`](super::HttpErrorHandler) outside it, an HTTP event is answered
+/// `HttpErrorHandler` outside it, an HTTP event is answered
 /// `400` with that message. Because the chain takes `serde_json::Value`, an event that
 /// would not even deserialise into `aws_lambda_events`' types reaches the middlewares,
 /// which log and answer it, instead of failing in the runtime before any of them runs.

@@ -24,9 +24,9 @@ use lambda_middleware_core::chain::Chain;
 /// A middleware runs the rest of its chain at most once per invocation; a batch needs
 /// its record logic run once per record. So the record logic is a [`Handler`] of its own,
 /// from one `SqsMessage` to any response, with any middlewares around it — they run
-/// per record: [`LogEvent`](super::LogEvent) logs each message,
-/// [`Validator`](super::Validator) with the `/body` envelope validates each, and
-/// [`Timeout`](super::Timeout) fails the records that would cross the deadline, which are
+/// per record: `LogEvent` logs each message,
+/// [`Validator`](crate::Validator) with the `/body` envelope validates each, and
+/// `Timeout` fails the records that would cross the deadline, which are
 /// then retried instead of the whole batch. `SqsBatch` wraps that handler into the
 /// batch function:
 ///

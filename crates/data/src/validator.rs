@@ -27,7 +27,7 @@ use lambda_middleware_core::Middleware;
 /// (the handler does not run) listing every failing instance path with its message
 /// (up to `max_violations`). Messages never
 /// quote the event's values, so they are safe to log and to return to the caller;
-/// [`HttpErrorHandler`](super::HttpErrorHandler) turns an inbound violation into a
+/// `HttpErrorHandler` turns an inbound violation into a
 /// 400 and an outbound one into a 500.
 ///
 /// With an `envelope`, only the part of the event

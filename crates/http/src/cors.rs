@@ -122,7 +122,7 @@ pub struct CorsParams {
     /// Allow cookies and credentials (`Access-Control-Allow-Credentials: true`).
     /// Browsers refuse `*` with credentials, and echoing any origin instead would let
     /// every site make credentialed requests, so `*` in the origins with credentials is
-    /// a [`BuildError`](crate::BuildError) when the handler is built, unless
+    /// a [`BuildError`](lambda_middleware_core::BuildError) when the handler is built, unless
     /// `mirror_request_origin` says that any origin is meant. Default: `false`.
     #[builder(default = false)]
     allow_credentials: bool,

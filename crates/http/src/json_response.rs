@@ -16,7 +16,7 @@ use lambda_middleware_core::{Next, Proceeded};
 /// Turns whatever `T: Serialize` the handler (and the layers inside) give back into an
 /// HTTP response `R`: the status from the params (200 by default), `Content-Type:
 /// application/json`, and the value serialised as the body. A [`Transform`]: add it
-/// with [`transform_with`](crate::HandlerBuilder::transform_with).
+/// with [`transform_with`](lambda_middleware_core::HandlerBuilder::transform_with).
 ///
 /// `R` is any [`BuildHttpResponse`]: `serde_json::Value` (an API Gateway proxy or function
 /// URL response as JSON, the default), `http::Response<B>`, and with the `apigw` feature

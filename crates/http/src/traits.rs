@@ -579,7 +579,7 @@ impl<S> HttpResponse for lambda_runtime::StreamResponse<S> {
     }
 }
 
-/// The HTTP middlewares read a [`With`](crate::With)'s event: data that a middleware
+/// The HTTP middlewares read a [`With`](lambda_middleware_core::With)'s event: data that a middleware
 /// outside added does not hide the request's headers from those inside.
 impl<D, E: HttpRequest> HttpRequest for lambda_middleware_core::With<D, E> {
     fn method(&self) -> Option<&str> {

@@ -160,7 +160,7 @@ impl DynamoDbStore {
     /// A sort key attribute, for a table that has one: the idempotency key goes in it,
     /// and the partition key holds [`static_pk_value`](Self::static_pk_value). Default:
     /// none. The same name as [`key_attr`](Self::key_attr) is refused when the handler
-    /// is built (a [`BuildError`](crate::BuildError)), as Powertools refuses it.
+    /// is built (a [`BuildError`](lambda_middleware_core::BuildError)), as Powertools refuses it.
     ///
     /// ```no_run
     /// # fn example(store: lambda_middleware::middlewares::idempotency::DynamoDbStore) {

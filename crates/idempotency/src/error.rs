@@ -60,7 +60,7 @@ pub enum IdempotencyError {
          holding only nulls)"
     )]
     MissingIdempotencyKey {
-        /// The key's part, as [`EventPart`](super::EventPart) displays it.
+        /// The key's part, as `EventPart` displays it.
         part: String,
     },
     /// A store call failed.

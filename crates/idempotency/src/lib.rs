@@ -11,7 +11,7 @@
 //!    invocation's deadline), runs the rest of the chain, and stores the response as
 //!    `COMPLETED` for `expires_after` (1 hour by default);
 //! 2. **a repeat of a completed key**: answers with the stored response through
-//!    [`Next::respond_early`](crate::Next::respond_early) — the handler and the
+//!    [`Next::respond_early`](lambda_middleware_core::Next::respond_early) — the handler and the
 //!    middlewares inside this one do not run, the ones outside do;
 //! 3. **a repeat while the first is running**: fails with
 //!    [`IdempotencyError::AlreadyInProgress`] (Lambda's `errorType`:

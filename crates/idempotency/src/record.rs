@@ -104,7 +104,7 @@ impl IdempotencyRecord {
     /// `true` when a new in-progress record may replace this one at `now`: the
     /// condition of Powertools' conditional write (`attribute_not_exists(id) OR
     /// expiration < :now OR (status = INPROGRESS AND in_progress_expiration <
-    /// :now_in_millis)`), for a record that exists. A [`Store`](super::Store) that
+    /// :now_in_millis)`), for a record that exists. A `Store` that
     /// checks the condition itself (the in-memory one) uses this.
     ///
     /// ```

@@ -91,7 +91,7 @@ pub trait Store: Send + Sync + 'static {
     fn delete(&self, key: &str, in_progress_expiration: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Refuses a configuration that cannot work, with the reason: called once, when
-    /// the handler is built, whose [`BuildError`](crate::BuildError) then names it. By
+    /// the handler is built, whose [`BuildError`](lambda_middleware_core::BuildError) then names it. By
     /// default every configuration is accepted.
     ///
     /// ```

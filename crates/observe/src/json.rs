@@ -179,7 +179,7 @@ impl<W> JsonLogger<W> {
     }
 
     /// Writes the `sampling_rate` key with `rate` on every line: pair it with the
-    /// same rate on the [`LogLevel`](super::LogLevel) that filters this layer
+    /// same rate on the `LogLevel` that filters this layer
     /// ([`from_env`](JsonLogger::from_env) reads both from the same variable).
     ///
     /// ```

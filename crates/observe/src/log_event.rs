@@ -158,7 +158,7 @@ pub struct LogEventParams {
     /// without a rebuild, and `true` logs every event, as the variable does for
     /// Powertools' `log_event`. The variable takes `1 y yes t true on` / `0 n no f false
     /// off` in any case; another value makes `.handler(..)` fail with a
-    /// [`BuildError`](crate::BuildError) naming it. Setting this param wins over the
+    /// [`BuildError`](lambda_middleware_core::BuildError) naming it. Setting this param wins over the
     /// variable.
     #[builder(default = enabled_from_env(), setter(transform = |enabled: bool| Ok(enabled)))]
     enabled: Result<bool, BuildError>,

@@ -9,7 +9,7 @@
 //!
 //! Between layers the chain passes plain `Result<R, Error>`s; a middleware sees them
 //! only as the branded [`Proceeded`](crate::Proceeded) and [`Failure`](crate::Failure)
-//! its own `Next` makes. The methods that run a chain take a [`Token`] that only this
+//! its own `Next` makes. The methods that run a chain take a `Token` that only this
 //! crate can make, so code outside it can run a chain only through
 //! [`Handler`](crate::Handler) (which hands out responses, never proofs) or through the
 //! `Next` it was given.

@@ -16,7 +16,7 @@ tokio::task_local! {
     pub(crate) static CURRENT: InvocationMetrics;
 }
 
-/// The metrics of one invocation: what [`Metrics::current`](super::Metrics::current)
+/// The metrics of one invocation: what [`Metrics::current`](crate::Metrics::current)
 /// gives inside it, to add metrics, dimensions and metadata — Powertools' `metrics`
 /// object, one per invocation.
 ///
