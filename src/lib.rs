@@ -12,7 +12,7 @@ pub mod middlewares {
     //!
     //! | middleware | what it does | feature | Powertools (Python) | Middy |
     //! |------------|--------------|---------|---------------------|-------|
-    //! | [`CaptureLambdaHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
+    //! | [`CaptureLambdaHandler`], [`CaptureHttpHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response (an HTTP one as status and headers, its body when JSON) or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
     //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
     //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
     //! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
@@ -63,8 +63,8 @@ pub mod middlewares {
     pub use lambda_middleware_data::*;
     pub use lambda_middleware_http::*;
     pub use lambda_middleware_observe::{
-        CaptureLambdaHandler, CaptureLambdaHandlerParams, DEFAULT_REDACTED_HEADERS, InjectLambdaContext, LogEvent,
-        LogEventParams, Metrics, MetricsParams,
+        CaptureHttpHandler, CaptureLambdaHandler, CaptureLambdaHandlerParams, DEFAULT_REDACTED_HEADERS,
+        InjectLambdaContext, LogEvent, LogEventParams, Metrics, MetricsParams,
     };
 
     /// Powertools' idempotency (feature `idempotency`): the handler runs once per
@@ -88,14 +88,15 @@ pub mod observe {
     //! | variable | read by | meaning | default |
     //! |----------|---------|---------|---------|
     //! | `AWS_LAMBDA_LOG_FORMAT` | [`init`] | `JSON`: [`JsonLogger`] lines; `Text`: text lines | `Text` |
-    //! | `POWERTOOLS_LOG_LEVEL` | [`LogLevel`] | the level: `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL` | `AWS_LAMBDA_LOG_LEVEL` |
-    //! | `AWS_LAMBDA_LOG_LEVEL` | [`LogLevel`] | the same, from Lambda's logging controls | `INFO` |
+    //! | `POWERTOOLS_LOG_LEVEL` | [`LogLevel`] | the level: `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL`; a level in code beats it | `INFO` |
+    //! | `AWS_LAMBDA_LOG_LEVEL` | [`LogLevel`] | the same, from Lambda's logging controls; it wins over both | none |
     //! | `POWERTOOLS_LOGGER_SAMPLE_RATE` | [`LogLevel`], [`JsonLogger`] | the fraction of invocations (0 to 1) logged at `DEBUG` | none |
     //! | `POWERTOOLS_LOGGER_LOG_EVENT` | [`LogEvent`] | `false` turns event logging off, `true` on | on |
     //! | `POWERTOOLS_SERVICE_NAME` | [`JsonLogger`], [`Metrics`] | the `service` key of log lines and the `service` dimension | `service_undefined` in logs, no dimension |
     //! | `POWERTOOLS_METRICS_NAMESPACE` | [`Metrics`] | the CloudWatch namespace | none: required, or the `namespace` param |
     //! | `POWERTOOLS_METRICS_FUNCTION_NAME` | [`Metrics`] | the `function_name` dimension of `ColdStart` | the function's name |
     //! | `POWERTOOLS_METRICS_DISABLED` | [`Metrics`] | a boolean: `true` writes no metrics | `false` |
+    //! | `POWERTOOLS_DEV` | [`Metrics`] | a boolean: `true` writes no metrics either, unless `POWERTOOLS_METRICS_DISABLED` is `false` | `false` |
     //!
     //! ```
     //! // In `main`, before the runtime starts: JSON or text lines as Lambda's logging

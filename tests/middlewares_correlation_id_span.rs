@@ -54,3 +54,37 @@ async fn the_id_is_recorded_on_the_lambda_context_span_or_on_a_span_of_its_own()
     assert_eq!(second.name, "correlation_id");
     assert_eq!(second.field("correlation_id"), Some("on-its-own"));
 }
+
+#[tokio::test]
+async fn the_span_says_which_source_won() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+
+    let handler = Handler::builder()
+        .middleware(InjectLambdaContext)
+        .middleware_with(CorrelationId, CorrelationIdParams::builder().build())
+        .handler(handler)
+        .unwrap();
+    let events = [
+        (
+            json!({ "headers": { "x-correlation-id": "c-1" } }),
+            "header x-correlation-id",
+        ),
+        (
+            json!({ "headers": {}, "requestContext": { "requestId": "r-1" } }),
+            "requestContext.requestId",
+        ),
+        (json!({ "headers": {} }), "generated"),
+    ];
+    for (event, _) in &events {
+        handler.invoke_with(event.clone(), &Context::default()).await.unwrap();
+    }
+    let sources: Vec<_> = capture
+        .spans()
+        .iter()
+        .filter(|span| span.name == "lambda_context")
+        .map(|span| span.field("correlation_id_source").unwrap_or("none").to_owned())
+        .collect();
+    let expected: Vec<_> = events.iter().map(|(_, source)| source.to_string()).collect();
+    assert_eq!(sources, expected);
+}

@@ -168,6 +168,8 @@ async fn a_preflight_is_answered_without_the_handler_or_the_inner_middlewares() 
     assert_eq!(response["statusCode"], 204);
     assert!(response["headers"].get("Access-Control-Allow-Origin").is_none());
     assert!(response["headers"].get("Access-Control-Allow-Methods").is_none());
+    // The answer depends on the origin: a cache must not give it to another one.
+    assert_eq!(response["headers"]["Vary"], "Origin");
 
     // A plain OPTIONS (no Access-Control-Request-Method) is a request like any other.
     let plain = json!({ "httpMethod": "OPTIONS", "path": "/ok" });
@@ -468,4 +470,37 @@ fn any_origin_with_credentials_is_refused_when_the_handler_is_built() {
     assert!(Handler::builder().middleware_with(Cors, listed).handler(routes).is_ok());
     let open = CorsParams::builder().build();
     assert!(Handler::builder().middleware_with(Cors, open).handler(routes).is_ok());
+}
+
+/// Every answer whose headers depend on `Origin` says so, refused and origin-less
+/// requests' too; a plain `*` does not depend on it.
+#[tokio::test]
+async fn cors_answers_that_depend_on_the_origin_vary_by_it() {
+    async fn ok(_: Value, _: &Context) -> Result<Value, Error> {
+        Ok(json!({ "statusCode": 200, "headers": {} }))
+    }
+    let listed = Handler::builder()
+        .middleware_with(
+            Cors,
+            CorsParams::builder().allow_origins(["https://app.example.com"]).build(),
+        )
+        .handler(ok)
+        .unwrap();
+    for headers in [
+        json!({ "Origin": "https://app.example.com" }),
+        json!({ "Origin": "https://evil.example" }),
+        json!({}),
+    ] {
+        let event = json!({ "httpMethod": "GET", "headers": headers });
+        let response = listed.invoke_with(event, &Context::default()).await.unwrap();
+        assert_eq!(response["headers"]["Vary"], "Origin", "{headers}");
+    }
+    let any = Handler::builder()
+        .middleware_with(Cors, CorsParams::builder().allow_origins(["*"]).build())
+        .handler(ok)
+        .unwrap();
+    let event = json!({ "httpMethod": "GET", "headers": { "Origin": "https://evil.example" } });
+    let response = any.invoke_with(event, &Context::default()).await.unwrap();
+    assert_eq!(response["headers"]["Access-Control-Allow-Origin"], "*");
+    assert!(response["headers"].get("Vary").is_none());
 }

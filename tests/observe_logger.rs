@@ -585,3 +585,104 @@ fn setup_writes_json_or_text_lines() {
     );
     assert!(line.ends_with(": retrying attempt=2"), "{line}");
 }
+
+/// Log buffering, Powertools Logger's newest feature: the DEBUG lines of an invocation
+/// are held, written before its ERROR line or when it fails, and dropped when it
+/// succeeds; nothing is kept across invocations; the buffer is bounded.
+#[test]
+fn buffered_lines_are_written_only_for_the_invocations_that_go_wrong() {
+    use lambda_middleware::observe::{LogBuffering, flush_log_buffer};
+
+    let _serial = serial();
+    let lines = Lines::default();
+    let buffering = LogBuffering::builder().max_bytes(4096).build();
+    let logger = JsonLogger::new("bookings")
+        .with_writer(lines.clone())
+        .with_buffering(buffering);
+    let level = LogLevel::new(LevelFilter::INFO).with_buffering(buffering);
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(logger.with_filter(level)));
+
+    async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+        let n = event["n"].as_u64().unwrap_or_default();
+        tracing::debug!(n, "held");
+        tracing::info!(n, "written");
+        match event["outcome"].as_str() {
+            Some("error_line") => tracing::error!(n, "something broke"),
+            Some("flush") => flush_log_buffer(),
+            Some("fail") => return Err("declined".into()),
+            _ => {}
+        }
+        Ok(event)
+    }
+    let handler = Handler::builder()
+        .middleware(InjectLambdaContext)
+        .handler(handler)
+        .unwrap();
+    runtime().block_on(async {
+        for (n, outcome) in [(1, "ok"), (2, "error_line"), (3, "ok"), (4, "flush"), (5, "fail")] {
+            let event = json!({ "n": n, "outcome": outcome });
+            let _ = handler.invoke_with(event, &context(&format!("req-{n}"))).await;
+        }
+    });
+    // Outside an invocation: a DEBUG line is not buffered, and INFO filters it.
+    tracing::debug!("outside");
+
+    let written: Vec<(String, u64)> = lines
+        .objects()
+        .iter()
+        .map(|line| {
+            let message = line.at("message").as_str().unwrap().to_owned();
+            (message, line.at("n").as_u64().unwrap())
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [
+        ("written", 1),
+        ("written", 2),
+        ("held", 2), // before the ERROR line that flushed it
+        ("something broke", 2),
+        ("written", 3),
+        ("written", 4),
+        ("held", 4), // on demand
+        ("written", 5),
+        ("held", 5), // the invocation failed
+    ]
+    .iter()
+    .map(|(message, n)| ((*message).to_owned(), *n))
+    .collect();
+    assert_eq!(written, expected, "{:?}", lines.lines());
+}
+
+/// A full buffer drops its oldest lines: the flush writes the newest ones.
+#[test]
+fn a_full_buffer_keeps_the_newest_lines() {
+    use lambda_middleware::observe::LogBuffering;
+
+    let _serial = serial();
+    let lines = Lines::default();
+    let buffering = LogBuffering::builder().max_bytes(600).build();
+    let logger = JsonLogger::new("bookings")
+        .with_writer(lines.clone())
+        .with_buffering(buffering);
+    let level = LogLevel::new(LevelFilter::INFO).with_buffering(buffering);
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(logger.with_filter(level)));
+    let handler = Handler::builder()
+        .middleware(InjectLambdaContext)
+        .handler(|_: Value, _: &Context| async {
+            for n in 0..20_u64 {
+                tracing::debug!(n, "held");
+            }
+            Err::<Value, Error>("declined".into())
+        })
+        .unwrap();
+    runtime().block_on(async {
+        let _ = handler.invoke_with(json!({}), &context("req-1")).await;
+    });
+    let held: Vec<u64> = lines
+        .objects()
+        .iter()
+        .map(|line| line.at("n").as_u64().unwrap())
+        .collect();
+    assert!(!held.is_empty() && held.len() < 20, "{held:?}");
+    assert_eq!(*held.last().unwrap(), 19);
+    assert!(held.windows(2).all(|pair| pair[1] == pair[0] + 1), "{held:?}");
+}

@@ -518,3 +518,138 @@ fn units_are_cloudwatch_s_own() {
     assert_eq!(ours, emf::UNITS);
     let _: Value = json!(null);
 }
+
+/// `count_invocations` counts every invocation, early answers included, so a chain whose
+/// preflights never reach a metric of the handler writes a document for each of them
+/// and never warns; `warn_on_empty_metrics(false)` silences the warning of the others.
+#[test]
+fn every_invocation_counted_with_no_middleware_of_ones_own_and_the_warning_silenced() {
+    use lambda_middleware::middlewares::{Cors, CorsParams};
+
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let lines = Lines::default();
+    let earliest = now_ms();
+    runtime().block_on(async {
+        let counted = MetricsParams::builder()
+            .namespace("ServerlessAirline")
+            .count_invocations("Requests")
+            .output(lines.sink())
+            .build();
+        let handler = Handler::builder()
+            .middleware_with(Metrics, counted)
+            .middleware_with(
+                Cors,
+                CorsParams::builder().allow_origins(["https://app.example.com"]).build(),
+            )
+            .handler(|_: Value, _: &Context| async { Ok::<Value, Error>(json!({ "statusCode": 200 })) })
+            .unwrap();
+        let preflight = json!({ "httpMethod": "OPTIONS", "headers": {
+            "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST" } });
+        let response = handler.invoke_with(preflight, &Context::default()).await.unwrap();
+        assert_eq!(response["statusCode"], 204); // answered early by Cors
+        let get = json!({ "httpMethod": "GET", "headers": {} });
+        handler.invoke_with(get, &Context::default()).await.unwrap();
+
+        let quiet = MetricsParams::builder()
+            .namespace("ServerlessAirline")
+            .warn_on_empty_metrics(false)
+            .output(lines.sink())
+            .build();
+        let silent = Handler::builder()
+            .middleware_with(Metrics, quiet)
+            .handler(|_: u32, _: &Context| async { Ok::<u32, Error>(7) })
+            .unwrap();
+        silent.invoke_with(1, &Context::default()).await.unwrap();
+    });
+    let documents = documents(&lines, earliest);
+    assert_eq!(documents.len(), 2, "{:?}", lines.lines());
+    for document in &documents {
+        assert_eq!(document.values["Requests"], [1.0], "{:?}", lines.lines());
+    }
+    let warnings = capture
+        .events()
+        .into_iter()
+        .filter(|event| event.level == tracing::Level::WARN)
+        .count();
+    assert_eq!(warnings, 0);
+}
+
+/// A metric name CloudWatch refuses in `count_invocations` fails the build, not each
+/// invocation.
+#[test]
+fn a_bad_count_invocations_name_fails_the_build() {
+    let params = MetricsParams::builder()
+        .namespace("ServerlessAirline")
+        .count_invocations("")
+        .build();
+    let error = Handler::builder()
+        .middleware_with(Metrics, params)
+        .handler(|_: u32, _: &Context| async { Ok::<u32, Error>(7) })
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("log_metrics: count_invocations:"),
+        "{error}"
+    );
+}
+
+/// Powertools' `add_dimensions`, `set_timestamp` and `single_metric`.
+#[test]
+fn dimension_sets_a_timestamp_and_single_metrics_as_powertools_writes_them() {
+    let lines = Lines::default();
+    let placed = SystemTime::now() - Duration::from_secs(3600);
+    let placed_ms = placed.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    runtime().block_on(async {
+        let handler = Handler::builder()
+            .middleware_with(Metrics, params(&lines))
+            .handler(move |_: u32, ctx: &Context| {
+                let version = ctx.env_config.version.clone();
+                async move {
+                    let metrics = Metrics::current()?;
+                    metrics.add_metric("Orders", MetricUnit::Count, 1)?;
+                    metrics.add_dimensions([("region", "eu-west-1"), ("tier", "gold")])?;
+                    metrics.add_dimensions([("tier", "silver")])?;
+                    metrics.set_timestamp(placed)?;
+                    metrics.single_metric(
+                        "Deployed",
+                        MetricUnit::Count,
+                        1,
+                        [("function_version", version.as_str())],
+                    )?;
+                    let error = metrics.add_dimensions([("Orders", "x")]).unwrap_err();
+                    assert!(matches!(error, MetricsError::NameTaken { .. }), "{error}");
+                    Ok::<u32, Error>(7)
+                }
+            })
+            .unwrap();
+        handler.invoke_with(1, &Context::default()).await.unwrap();
+    });
+    let raw: Vec<Value> = lines
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(raw.len(), 2, "{raw:?}");
+    // The single metric first (written at once), with its own dimension only.
+    let single = &raw[0];
+    assert_eq!(
+        single["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["function_version"]])
+    );
+    assert_eq!(single["Deployed"], json!([1.0]));
+    assert!(single.get("environment").is_none());
+    // The invocation's document: three dimension sets, the timestamp set.
+    let document = &raw[1];
+    assert_eq!(
+        document["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([
+            ["environment", "service"],
+            ["environment", "region", "tier"],
+            ["environment", "tier"]
+        ])
+    );
+    assert_eq!(document["_aws"]["Timestamp"], json!(placed_ms));
+    assert_eq!(document["region"], "eu-west-1");
+    assert_eq!(document["tier"], "silver"); // the later set's value, as in Powertools
+    assert_eq!(document["service"], "bookings");
+}

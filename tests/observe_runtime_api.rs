@@ -265,6 +265,82 @@ fn powertools_logger_log_event_turns_log_event_off_and_on() {
     }
 }
 
+/// `POWERTOOLS_DEV` turns metrics off unless `POWERTOOLS_METRICS_DISABLED` says
+/// otherwise, as Powertools reads the two.
+#[test]
+fn powertools_dev_turns_metrics_off_unless_powertools_metrics_disabled_says_otherwise() {
+    for (dev, disabled, written) in [
+        ("true", "", false),
+        ("true", "false", true),
+        ("", "", true),
+        ("false", "true", false),
+    ] {
+        let api = RuntimeApi::start();
+        queue_events(&api);
+        let env = [
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "8"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("POWERTOOLS_METRICS_NAMESPACE", "ServerlessAirline"),
+            ("POWERTOOLS_DEV", dev),
+            ("POWERTOOLS_METRICS_DISABLED", disabled),
+        ];
+        let mut function = start_function("observed", &api, &env);
+        api.wait_for_posts(INVOCATIONS, TIMEOUT, &mut function);
+        let output = function.output();
+        let documents = json_lines(&output)
+            .iter()
+            .filter(|line| line.get("_aws").is_some())
+            .count();
+        assert_eq!(
+            documents > 0,
+            written,
+            "POWERTOOLS_DEV={dev:?} POWERTOOLS_METRICS_DISABLED={disabled:?}\n{output}"
+        );
+    }
+}
+
+/// Powertools' order: Lambda's advanced logging controls (`AWS_LAMBDA_LOG_LEVEL`) win
+/// over `POWERTOOLS_LOG_LEVEL`, with Powertools' warning when the latter asks for more.
+#[test]
+fn aws_lambda_log_level_wins_over_powertools_log_level_with_a_warning() {
+    for (powertools, lambda, logged, warned) in [
+        ("DEBUG", "WARN", 0, true),  // WARN wins: the INFO event line is not written
+        ("ERROR", "INFO", 1, false), // INFO wins, and asks for more than POWERTOOLS_LOG_LEVEL: no warning
+        ("WARN", "", 0, false),      // no advanced logging controls: POWERTOOLS_LOG_LEVEL holds
+    ] {
+        let api = RuntimeApi::start();
+        api.queue(Queued::json("req-1", &json!({ "n": 1 })));
+        let env = [
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("POWERTOOLS_LOG_LEVEL", powertools),
+            ("AWS_LAMBDA_LOG_LEVEL", lambda),
+            ("POWERTOOLS_METRICS_NAMESPACE", "Shop"),
+        ];
+        let mut function = start_function("log_event", &api, &env);
+        api.wait_for_posts(1, TIMEOUT, &mut function);
+        let output = function.output();
+        let warning = format!(
+            "lambda-middleware: Current log level ({}) does not match AWS Lambda Advanced Logging Controls \
+             minimum log level",
+            powertools.replace("WARN", "WARNING")
+        );
+        // The warning is a plain line on standard error; every other line is JSON.
+        let json: String = output
+            .lines()
+            .map(|line| line.strip_prefix("test lambda_function ... ").unwrap_or(line))
+            .filter(|line| !line.starts_with("lambda-middleware: "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let events = json_lines(&json)
+            .iter()
+            .filter(|line| line.get("message") == Some(&json!("lambda event")))
+            .count();
+        let label = format!("POWERTOOLS_LOG_LEVEL={powertools} AWS_LAMBDA_LOG_LEVEL={lambda}");
+        assert_eq!(events, logged, "{label}\n{output}");
+        assert_eq!(output.contains(&warning), warned, "{label}\n{output}");
+    }
+}
+
 /// The function process: started by the tests above, never by `cargo test` itself.
 #[test]
 #[ignore = "the Lambda function process the other tests start"]

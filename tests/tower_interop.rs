@@ -766,6 +766,66 @@ mod http_types {
         );
     }
 
+    /// axum's rejections and its 404s are responses, not errors: with
+    /// `json_error_responses`, `HttpErrorHandler` answers them in its JSON shape too.
+    #[tokio::test]
+    async fn http_error_handler_answers_axums_error_responses_in_its_json_shape_when_asked() {
+        use lambda_middleware::middlewares::{HttpErrorHandler, HttpErrorHandlerParams};
+
+        fn orders() -> axum::Router {
+            axum::Router::new().route(
+                "/orders",
+                axum::routing::post(
+                    |axum::Json(order): axum::Json<serde_json::Value>| async move { axum::Json(order) },
+                ),
+            )
+        }
+        fn post(path: &str, body: &str) -> Request {
+            let mut request = api_request("POST", path, "r-1");
+            *request.body_mut() = Body::Text(body.to_owned());
+            request
+                .headers_mut()
+                .insert("Content-Type", "application/json".parse().unwrap());
+            request
+        }
+        let params = HttpErrorHandlerParams::builder().json_error_responses(true).build();
+        let mut json_errors = Handler::builder()
+            .middleware_with(HttpErrorHandler, params)
+            .service(orders())
+            .unwrap();
+
+        let response = json_errors.call(post("/orders", "{ not json")).await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(body_text(response).await, r#"{"message":"Bad Request"}"#);
+
+        let response = json_errors.call(post("/orders", "[1, 2]")).await.unwrap();
+        assert_eq!(response.status(), 422);
+        assert_eq!(body_text(response).await, r#"{"message":"Unprocessable Entity"}"#);
+
+        let response = json_errors.call(post("/nowhere", "{}")).await.unwrap();
+        assert_eq!(response.status(), 404);
+        assert_eq!(body_text(response).await, r#"{"message":"Not Found"}"#);
+
+        // A JSON answer of the service, error or not, is left as it is.
+        let response = json_errors.call(post("/orders", r#"{"id":1}"#)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(body_text(response).await, r#"{"id":1}"#);
+
+        // Without the param, axum's text passes through untouched.
+        let mut plain = Handler::builder()
+            .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
+            .service(orders())
+            .unwrap();
+        let response = plain.call(post("/orders", "[1, 2]")).await.unwrap();
+        assert_eq!(response.status(), 422);
+        assert!(
+            body_text(response)
+                .await
+                .starts_with("Failed to deserialize the JSON body")
+        );
+    }
+
     #[tokio::test]
     async fn an_axum_router_ends_a_chain_run_the_way_lambda_http_runs_it() {
         let handler = Handler::builder()

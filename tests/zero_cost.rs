@@ -457,3 +457,29 @@ fn the_handler_segment_costs_no_allocation_when_no_subscriber_is_set() {
     assert_eq!(outputs, [(1 + 1) * 1000 + 7 + 1, (2 + 1) * 1000 + 7 + 1]);
     assert_eq!(allocations, 0);
 }
+
+/// The closure middlewares (`.before`, `.after`, `.on_error`) are hook middlewares: no
+/// box, no allocation per invocation.
+#[test]
+fn closure_middlewares_allocate_nothing() {
+    let handler = Handler::builder()
+        .before(|event: &mut u64, _: &Context| Ok(*event += 1))
+        .after(|response: &mut u64, _: &Context| Ok(*response *= 2))
+        .on_error(|_: Error, _: &Context| Ok(0_u64))
+        .named("fallback")
+        .before(|event: &mut u64, _: &Context| Ok(*event += 1))
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2, 3].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+    assert_eq!(outputs, [1, 2, 3].map(|payload| ((payload + 2) * 1000 + 7) * 2));
+    assert_eq!(
+        allocations, 0,
+        "allocations in three invocations of four closure middlewares"
+    );
+    assert_eq!(
+        format!("{handler:?}"),
+        "Handler([Before, After, OnError, Before, handler])"
+    );
+}

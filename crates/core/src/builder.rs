@@ -4,9 +4,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use lambda_runtime::LambdaEvent;
+use lambda_runtime::{Context, Error, LambdaEvent};
 
 use crate::chain::{Accept, Chain, FnHandler, Placeholder, Reshape, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap};
+use crate::closures::{After, Before, OnError};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
@@ -269,6 +270,103 @@ impl<S> HandlerBuilder<S> {
     /// ```
     pub fn middleware<M>(self, middleware: M) -> HandlerBuilder<Stack<M, S>> {
         HandlerBuilder::new(Stack::new(middleware, (), self.stack))
+    }
+
+    /// Adds a middleware made of one closure run before the rest of the chain — Middy's
+    /// `before`, Powertools' code before `handler(event, context)`. It gets the event
+    /// (`&mut`, to change it) and the context, and returns `Ok(())` to go on, an `Err`
+    /// to fail, or `Ok(Flow::RespondEarly(response))` to answer without the rest.
+    ///
+    /// The same named future as a [hooks](crate::hooks) middleware: no box, no
+    /// allocation. Its name (for `## name` tracing) is `before`;
+    /// [`named`](HandlerBuilder::named) gives it another.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use serde_json::{Value, json};
+    ///
+    /// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+    ///     Ok(json!({ "status": event["status_id"] }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .before(|event: &mut Value, _: &Context| Ok(event["status_id"] = json!("pending")))
+    ///     .handler(handler)?;
+    /// assert_eq!(handler.invoke_with(json!({}), &Context::default()).await?, json!({ "status": "pending" }));
+    /// # Ok(()) }
+    /// ```
+    pub fn before<E, T, F>(self, hook: F) -> HandlerBuilder<Stack<Before<F, E, T>, S>>
+    where
+        F: Fn(&mut E, &Context) -> Result<T, Error> + Send + Sync,
+    {
+        self.middleware(Before::new("before", hook))
+    }
+
+    /// Adds a middleware made of one closure run on the response of the rest of the
+    /// chain — Middy's `after`. It gets the response (`&mut`, to change it) and the
+    /// context; an `Err` fails the invocation. Errors from inside pass it by (see
+    /// [`on_error`](HandlerBuilder::on_error)).
+    ///
+    /// The same named future as a [hooks](crate::hooks) middleware. Its name is `after`;
+    /// [`named`](HandlerBuilder::named) gives it another.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use serde_json::{Value, json};
+    ///
+    /// async fn handler(_: Value, _: &Context) -> Result<Value, Error> {
+    ///     Ok(json!({ "statusCode": 200, "headers": {} }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .after(|response: &mut Value, ctx: &Context| Ok(response["headers"]["X-Request-Id"] = json!(ctx.request_id)))
+    ///     .handler(handler)?;
+    /// let mut context = Context::default();
+    /// context.request_id = "8f5c7c3e".into();
+    /// let response = handler.invoke_with(json!({}), &context).await?;
+    /// assert_eq!(response["headers"]["X-Request-Id"], "8f5c7c3e");
+    /// # Ok(()) }
+    /// ```
+    pub fn after<R, F>(self, hook: F) -> HandlerBuilder<Stack<After<F, R>, S>>
+    where
+        F: Fn(&mut R, &Context) -> Result<(), Error> + Send + Sync,
+    {
+        self.middleware(After::new("after", hook))
+    }
+
+    /// Adds a middleware made of one closure run on the error of the rest of the chain
+    /// — Middy's `onError`. It gets the error and the context, and passes it on
+    /// (`Err(error)`), replaces it (another `Err`) or recovers with a response (`Ok`),
+    /// which the middlewares outside then see as a success.
+    ///
+    /// The same named future as a [hooks](crate::hooks) middleware. Its name is
+    /// `on_error`; [`named`](HandlerBuilder::named) gives it another.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use serde_json::{Value, json};
+    ///
+    /// async fn handler(_: Value, _: &Context) -> Result<Value, Error> {
+    ///     Err("db-7.internal refused the connection".into())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .on_error(|_: Error, _: &Context| Ok(json!({ "statusCode": 503 })))
+    ///     .handler(handler)?;
+    /// assert_eq!(handler.invoke_with(json!({}), &Context::default()).await?, json!({ "statusCode": 503 }));
+    /// # Ok(()) }
+    /// ```
+    pub fn on_error<R, F>(self, hook: F) -> HandlerBuilder<Stack<OnError<F, R>, S>>
+    where
+        F: Fn(Error, &Context) -> Result<R, Error> + Send + Sync,
+    {
+        self.middleware(OnError::new("on_error", hook))
     }
 
     /// Adds a middleware with its params (its [`Middleware::Params`](crate::Middleware::Params)).
@@ -772,5 +870,63 @@ impl<M, Older, P, T: TraceChoice, K> fmt::Debug for Stack<M, Older, P, T, K> {
                 &crate::middleware::short_type_name(std::any::type_name::<M>()),
             )
             .finish_non_exhaustive()
+    }
+}
+
+/// The name of a closure middleware ([`before`](HandlerBuilder::before),
+/// [`after`](HandlerBuilder::after), [`on_error`](HandlerBuilder::on_error)), for its
+/// `## name` span when traced: what [`HandlerBuilder::named`] sets.
+pub trait Rename {
+    /// The same middleware, called `name`.
+    fn rename(self, name: &'static str) -> Self;
+}
+
+impl<F, E, T> Rename for Before<F, E, T> {
+    fn rename(self, name: &'static str) -> Self {
+        self.with_name(name)
+    }
+}
+
+impl<F, R> Rename for After<F, R> {
+    fn rename(self, name: &'static str) -> Self {
+        self.with_name(name)
+    }
+}
+
+impl<F, R> Rename for OnError<F, R> {
+    fn rename(self, name: &'static str) -> Self {
+        self.with_name(name)
+    }
+}
+
+impl<M: Rename, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
+    /// Names the closure middleware just added, for its `## name` span.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler};
+    ///
+    /// async fn handler(event: u64, _: &Context) -> Result<u64, Error> { Ok(event) }
+    ///
+    /// let handler = Handler::builder()
+    ///     .before(|event: &mut u64, _: &Context| Ok(*event += 1))
+    ///     .named("increment")
+    ///     .traced()
+    ///     .handler(handler)?;
+    /// # Ok::<(), lambda_middleware::BuildError>(())
+    /// ```
+    pub fn named(self, name: &'static str) -> Self {
+        let Stack {
+            middleware,
+            params,
+            older,
+            _trace,
+        } = self.stack;
+        HandlerBuilder::new(Stack {
+            middleware: middleware.rename(name),
+            params,
+            older,
+            _trace,
+        })
     }
 }

@@ -4,6 +4,7 @@
 
 mod builder;
 pub mod chain;
+mod closures;
 mod diagnostic;
 mod error;
 mod handler;

@@ -21,6 +21,9 @@ use lambda_middleware_core::{Next, Proceeded};
 /// The span field that carries the correlation id.
 const FIELD: &str = "correlation_id";
 
+/// The span field that says where the id came from (see [`CorrelationIdSource::describe`]).
+const SOURCE_FIELD: &str = "correlation_id_source";
+
 /// The name and target of the span made when no span has the field, by which
 /// `observe::JsonLogger` finds it.
 /// The span this middleware opens when no `InjectLambdaContext` span is there to record
@@ -35,7 +38,8 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 /// 1. **Found** in the first of the `sources`
 ///    that has a usable value: a header (any case), API Gateway's
 ///    `requestContext.requestId`, or any JSON pointer. Default: the `x-correlation-id`
-///    header. A value is usable when it is 1 to
+///    header, then API Gateway's (and function URLs') `requestContext.requestId`, which
+///    is Powertools' correlation path for API Gateway. A value is usable when it is 1 to
 ///    `max_len` bytes of printable ASCII
 ///    (spaces allowed inside); anything else — too long, control characters, not a
 ///    string, not UTF-8 — is skipped with a warning, so a caller cannot inject log lines
@@ -49,7 +53,10 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 /// 4. **Recorded** in the `correlation_id` field of the current span when it has one
 ///    (the span of `InjectLambdaContext` does, so add
 ///    that first and the id is on every log line), otherwise on a new
-///    `correlation_id` span around the rest of the chain.
+///    `correlation_id` span around the rest of the chain. The span's
+///    `correlation_id_source` field says where the id came from: `header x-correlation-id`,
+///    `requestContext.requestId`, `pointer /detail/id`, `generated` or
+///    `Lambda request id`.
 /// 5. **Echoed** in the response header `response_header`,
 ///    when set, on successful responses (put it outside
 ///    [`HttpErrorHandler`](crate::HttpErrorHandler) so error responses have it too).
@@ -90,6 +97,14 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 ///
 /// let response = handler.invoke_with(json!({}), &Context::default()).await?;
 /// assert_eq!(response["headers"]["x-correlation-id"].as_str().unwrap().len(), 36); // generated
+///
+/// // The default sources: the header, then API Gateway's request id.
+/// let handler = Handler::builder()
+///     .middleware_with(CorrelationId, CorrelationIdParams::builder().build())
+///     .handler(handler)?;
+/// let event = json!({ "headers": {}, "requestContext": { "requestId": "c6af9ac6" } });
+/// let response = handler.invoke_with(event, &Context::default()).await?;
+/// assert_eq!(response["body"], r#""c6af9ac6""#);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -151,6 +166,23 @@ impl CorrelationIdSource {
     pub fn pointer(pointer: impl Into<JsonPointer>) -> Self {
         CorrelationIdSource::Pointer(pointer.into())
     }
+
+    /// How the span's `correlation_id_source` field names this source.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::CorrelationIdSource;
+    ///
+    /// assert_eq!(CorrelationIdSource::header("x-correlation-id").describe(), "header x-correlation-id");
+    /// assert_eq!(CorrelationIdSource::request_context_request_id().describe(), "requestContext.requestId");
+    /// assert_eq!(CorrelationIdSource::pointer("/detail/id").describe(), "pointer /detail/id");
+    /// ```
+    pub fn describe(&self) -> Cow<'static, str> {
+        match self {
+            CorrelationIdSource::Header(name) => Cow::Owned(format!("header {name}")),
+            CorrelationIdSource::RequestContextRequestId => Cow::Borrowed("requestContext.requestId"),
+            CorrelationIdSource::Pointer(pointer) => Cow::Owned(format!("pointer {pointer}")),
+        }
+    }
 }
 
 /// How [`CorrelationId`] makes an id when no source has one.
@@ -186,9 +218,10 @@ pub enum CorrelationIdFallback {
 /// ```
 #[derive(Debug, Clone, TypedBuilder)]
 pub struct CorrelationIdParams {
-    /// Where to look, in order. Default: the `x-correlation-id` header.
+    /// Where to look, in order. Default: the `x-correlation-id` header, then
+    /// `requestContext.requestId` (API Gateway and function URL events).
     #[builder(
-        default = vec![CorrelationIdSource::header("x-correlation-id")],
+        default = vec![CorrelationIdSource::header("x-correlation-id"), CorrelationIdSource::request_context_request_id()],
         setter(transform = |sources: impl IntoIterator<Item = CorrelationIdSource>| sources.into_iter().collect())
     )]
     sources: Vec<CorrelationIdSource>,
@@ -234,6 +267,13 @@ where
             Some((id, index)) => (id, Some(index)),
             None => (generate(params.fallback, ctx), None),
         };
+        let source = match found_in {
+            Some(index) => params.sources[index].describe(),
+            None if params.fallback == CorrelationIdFallback::LambdaRequestId && id == ctx.request_id => {
+                Cow::Borrowed("Lambda request id")
+            }
+            None => Cow::Borrowed("generated"),
+        };
         if let Some(CorrelationIdSource::Header(name)) = params.sources.first() {
             if found_in != Some(0) && !event.set_header(name, &id) {
                 tracing::debug!(header = %name, "the event has no room for the correlation id header");
@@ -243,9 +283,15 @@ where
         let current = Span::current();
         let outcome = if current.has_field(FIELD) {
             current.record(FIELD, tracing::field::display(&id));
+            current.record(SOURCE_FIELD, tracing::field::display(&source));
             next.run(event).await
         } else {
-            let span = tracing::error_span!(target: SPAN_TARGET, SPAN_NAME, correlation_id = %id);
+            let span = tracing::error_span!(
+                target: SPAN_TARGET,
+                SPAN_NAME,
+                correlation_id = %id,
+                correlation_id_source = %source
+            );
             // Made inside the span, for the `before` hooks of the middlewares inside.
             let rest = span.in_scope(|| next.run(event));
             rest.instrument(span).await

@@ -21,8 +21,11 @@ use lambda_middleware_core::{Next, Proceeded};
 ///
 /// The allowed origin is `*` when `allow_origins`
 /// contains `*` and credentials are off; otherwise the request's `Origin` when it is in
-/// the list (compared without regard to case) or `mirror_request_origin` is set, with
-/// `Vary: Origin`; otherwise none, and the browser refuses the response. `*` with
+/// the list (compared without regard to case) or `mirror_request_origin` is set;
+/// otherwise none, and the browser refuses the response. Every answer whose headers
+/// depend on the `Origin` — all but those of a plain `*` — carries `Vary: Origin`,
+/// refused and origin-less requests' included, so that a cache cannot hand one origin's
+/// answer to another. `*` with
 /// credentials is refused when the handler is built, as tower-http's `CorsLayer`
 /// refuses it: it would let any site make credentialed requests. An `Origin` that is missing, not UTF-8 or not
 /// allowed is not an error: the response simply does not allow it.
@@ -148,7 +151,7 @@ impl Default for CorsParams {
 }
 
 /// The `Access-Control-Allow-Origin` value for a request from `origin`, and whether it
-/// depends on the origin (`Vary: Origin`).
+/// is the origin itself (rather than `*`).
 fn allowed_origin<'a>(params: &'a CorsParams, origin: Option<&'a str>) -> Option<(&'a str, bool)> {
     let any = params.mirror_request_origin || params.allow_origins.iter().any(|allowed| allowed == "*");
     if any && !params.allow_credentials && !params.mirror_request_origin {
@@ -167,9 +170,28 @@ fn allowed_origin<'a>(params: &'a CorsParams, origin: Option<&'a str>) -> Option
     None
 }
 
+/// Whether the CORS headers of an answer depend on the request's `Origin`: always but
+/// for a plain `*` (no credentials, no mirroring). Such answers carry `Vary: Origin`
+/// whether the origin was allowed, refused or absent, so that a cache never serves one
+/// origin's answer to another.
+fn varies_by_origin(params: &CorsParams) -> bool {
+    let any = params.allow_origins.iter().any(|allowed| allowed == "*");
+    params.mirror_request_origin || params.allow_credentials || !any
+}
+
 /// Adds the headers every CORS response carries.
 fn add_common<R: HttpResponse>(response: &mut R, params: &CorsParams, origin: Option<&str>) {
-    let Some((allowed, varies)) = allowed_origin(params, origin) else {
+    if varies_by_origin(params) {
+        let vary = match response.header("Vary") {
+            None => "Origin".to_owned(),
+            Some(vary) if vary.split(',').any(|v| v.trim().eq_ignore_ascii_case("origin")) => vary.to_owned(),
+            Some(vary) => format!("{vary}, Origin"),
+        };
+        if !response.set_header("Vary", &vary) {
+            tracing::debug!("the response has no room for the Vary header");
+        }
+    }
+    let Some((allowed, _)) = allowed_origin(params, origin) else {
         return;
     };
     let mut set = |name: &str, value: &str| {
@@ -180,16 +202,6 @@ fn add_common<R: HttpResponse>(response: &mut R, params: &CorsParams, origin: Op
     set("Access-Control-Allow-Origin", allowed);
     if params.allow_credentials {
         set("Access-Control-Allow-Credentials", "true");
-    }
-    if varies {
-        let vary = match response.header("Vary") {
-            None => "Origin".to_owned(),
-            Some(vary) if vary.split(',').any(|v| v.trim().eq_ignore_ascii_case("origin")) => vary.to_owned(),
-            Some(vary) => format!("{vary}, Origin"),
-        };
-        if !response.set_header("Vary", &vary) {
-            tracing::debug!("the response has no room for the Vary header");
-        }
     }
 }
 

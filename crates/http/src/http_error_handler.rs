@@ -103,6 +103,14 @@ pub struct HttpErrorHandlerParams {
     /// not one of the crate's; `None` passes. Default: none.
     #[builder(default, setter(strip_option))]
     classify: Option<fn(&(dyn StdError + 'static)) -> Option<u16>>,
+    /// Also answer in the same JSON shape the error *responses* of what is inside — a
+    /// response with a 4xx or 5xx status whose `Content-Type` is not JSON, as an axum
+    /// `Router` answers a rejected body (`422 text/plain`) or an unknown route (`404`,
+    /// no body). The status is kept; the message is the status's reason (`Unprocessable
+    /// Entity`), or `server_error_message` for a 5xx; the original body and headers are
+    /// dropped (the middlewares outside add theirs). Default: `false` (they pass as they are).
+    #[builder(default = false)]
+    json_error_responses: bool,
 }
 
 impl fmt::Debug for HttpErrorHandlerParams {
@@ -110,6 +118,7 @@ impl fmt::Debug for HttpErrorHandlerParams {
         f.debug_struct("HttpErrorHandlerParams")
             .field("server_error_message", &self.server_error_message)
             .field("classify", &self.classify.is_some())
+            .field("json_error_responses", &self.json_error_responses)
             .finish()
     }
 }
@@ -270,6 +279,44 @@ where
 
     fn name(&self) -> &'static str {
         "http_error_handler"
+    }
+
+    fn after(&self, params: &HttpErrorHandlerParams, response: &mut R, _: &Context) -> Result<(), Error> {
+        if !params.json_error_responses {
+            return Ok(());
+        }
+        let Some(status) = response.status().filter(|status| (400..=599).contains(status)) else {
+            return Ok(());
+        };
+        let is_json = response.header("Content-Type").is_some_and(|content_type| {
+            let media = content_type
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            media == "application/json" || media.ends_with("+json")
+        });
+        if is_json {
+            return Ok(());
+        }
+        let message = if status >= 500 {
+            params.server_error_message.clone()
+        } else {
+            http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|code| code.canonical_reason())
+                .unwrap_or("Client Error")
+                .to_owned()
+        };
+        tracing::warn!(
+            status,
+            "answering an error response of the service in the JSON error shape"
+        );
+        let body = serde_json::json!({ "message": message }).to_string();
+        *response = R::with_status(status, Some(body));
+        response.set_header("Content-Type", "application/json");
+        Ok(())
     }
 
     fn on_error(&self, params: &HttpErrorHandlerParams, error: Error, _: &Context) -> Result<R, Error> {

@@ -96,9 +96,11 @@ pub struct CaptureLambdaHandler;
 #[derive(Clone, TypedBuilder)]
 pub struct CaptureLambdaHandlerParams {
     /// The handler's name: the segment is `## <name>`, the metadata keys
-    /// `<name> response` and `<name> error`. Required, and not empty.
-    #[builder(setter(into))]
-    name: Cow<'static, str>,
+    /// `<name> response` and `<name> error`; not empty. Default: the function's name
+    /// (`AWS_LAMBDA_FUNCTION_NAME`, which Lambda sets), else `POWERTOOLS_SERVICE_NAME`,
+    /// else `lambda_handler`, read when the handler is built.
+    #[builder(default, setter(strip_option, into))]
+    name: Option<Cow<'static, str>>,
     /// Capture the response as metadata; `None` leaves it to
     /// `POWERTOOLS_TRACER_CAPTURE_RESPONSE` (default on).
     #[builder(default, setter(strip_option))]
@@ -112,28 +114,45 @@ pub struct CaptureLambdaHandlerParams {
     decided: OnceLock<Capture>,
 }
 
-/// What is captured as metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What is captured as metadata, and under which name.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Capture {
     response: bool,
     error: bool,
+    name: Cow<'static, str>,
 }
 
+/// The function's name, which Lambda sets.
+const FUNCTION_NAME_ENV: &str = "AWS_LAMBDA_FUNCTION_NAME";
+
+/// The name when neither the params nor the environment give one: Powertools' usual handler's.
+const DEFAULT_NAME: &str = "lambda_handler";
+
 impl CaptureLambdaHandlerParams {
-    /// The handler's name, as the segment shows it after `## `.
+    /// The handler's name given in the params, as the segment shows it after `## `;
+    /// `None` when it is left to the environment.
     ///
     /// ```
     /// use lambda_middleware::middlewares::CaptureLambdaHandlerParams;
-    /// assert_eq!(CaptureLambdaHandlerParams::builder().name("h").build().name(), "h");
+    /// assert_eq!(CaptureLambdaHandlerParams::builder().name("h").build().name(), Some("h"));
+    /// assert_eq!(CaptureLambdaHandlerParams::builder().build().name(), None);
     /// ```
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// Params first, then the environment, strictly: a value that is not a boolean is
     /// an error naming it.
     fn decide(&self) -> Result<Capture, BuildError> {
+        let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let name = match &self.name {
+            Some(name) => name.clone(),
+            None => from_env(FUNCTION_NAME_ENV)
+                .or_else(|| from_env(crate::SERVICE_NAME_ENV))
+                .map_or(Cow::Borrowed(DEFAULT_NAME), Cow::Owned),
+        };
         Ok(Capture {
+            name,
             response: match self.capture_response {
                 Some(choice) => choice,
                 None => bool_from_env(CAPTURE_RESPONSE_ENV, true)?,
@@ -146,14 +165,15 @@ impl CaptureLambdaHandlerParams {
     }
 
     /// The switches decided when the handler was built.
-    fn capture(&self) -> Capture {
-        *self.decided.get_or_init(|| {
+    fn capture(&self) -> &Capture {
+        self.decided.get_or_init(|| {
             // `check` decides them when the handler (or the layer, and each chain it
             // makes) is built; this is only reached by params that never went through a
             // build, and falls back on the defaults.
-            self.decide().unwrap_or(Capture {
+            self.decide().unwrap_or_else(|_| Capture {
                 response: true,
                 error: true,
+                name: self.name.clone().unwrap_or(Cow::Borrowed(DEFAULT_NAME)),
             })
         })
     }
@@ -180,17 +200,7 @@ impl<E: Send, R: Serialize + Send> Middleware<E, R> for CaptureLambdaHandler {
     }
 
     fn check(&self, params: &CaptureLambdaHandlerParams) -> Result<(), BuildError> {
-        if params.name.trim().is_empty() {
-            return Err(BuildError::invalid_params(
-                "capture_lambda_handler",
-                "name is empty; expected the handler's name, which the segment shows as `## <name>`",
-            ));
-        }
-        let decided = params.decide()?;
-        // Params are checked once per handler built; a second build with the same
-        // params keeps the first decision.
-        let _ = params.decided.set(decided);
-        Ok(())
+        check(params)
     }
 
     async fn call<'n, I>(
@@ -203,45 +213,146 @@ impl<E: Send, R: Serialize + Send> Middleware<E, R> for CaptureLambdaHandler {
     where
         I: Invoke<E, Response = R>,
     {
-        // Asked whether or not there is a span, so that the first invocation is the
-        // cold one even when tracing starts later.
-        let cold_start = crate::cold_start::is_cold_start(ctx);
-        let Some(span) = handler_span(&params.name) else {
-            return Ok(next.run(event).await?);
-        };
-        let tracer = Tracer::new();
-        let rest = span.in_scope(|| {
-            tracer.put_annotation("ColdStart", cold_start);
-            if let Some(service) = service_name_from_env() {
-                tracer.put_annotation("Service", service);
-            }
-            // Made inside the span, so that the `before` hooks inside it run in it.
-            next.run(event)
-        });
-        let outcome = RecordPanic::new(rest, &span).instrument(span.clone()).await;
-        let capture = params.capture();
-        span.in_scope(|| match &outcome {
-            Ok(response) => {
-                record_outcome(&span, Ok(response.is_early()));
-                if capture.response {
-                    put_response(&tracer, &params.name, response.response());
-                }
-            }
-            Err(failure) => {
-                let error = failure.error();
-                if capture.error {
-                    tracer.put_metadata(&format!("{} error", params.name), &error.to_string());
-                }
-                record_error(&span, error);
-            }
-        });
-        Ok(outcome?)
+        capture(params, event, ctx, next, |response: &R| {
+            serde_json::to_value(response).map_err(|error| error.to_string())
+        })
+        .await
     }
 }
 
+/// [`CaptureLambdaHandler`] for HTTP handlers — `lambda_http`'s, or any whose response is
+/// an `http::Response` with a body of bytes: the segment and its annotations are the
+/// same, and the response is captured as `{"statusCode", "headers", "body"}`, the body
+/// only when it is JSON (a body that is not stays out of the trace). The params are
+/// [`CaptureLambdaHandlerParams`]; its name as a middleware is `capture_lambda_handler`.
+///
+/// ```
+/// use lambda_middleware::middlewares::{CaptureHttpHandler, CaptureLambdaHandlerParams};
+/// use lambda_middleware::{Context, Error, Handler};
+///
+/// async fn get_booking(_: http::Request<String>, _: &Context) -> Result<http::Response<Vec<u8>>, Error> {
+///     Ok(http::Response::builder().status(200).body(br#"{"booking":42}"#.to_vec())?)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// // `## <the function's name>`, from AWS_LAMBDA_FUNCTION_NAME.
+/// let handler = Handler::builder()
+///     .middleware_with(CaptureHttpHandler, CaptureLambdaHandlerParams::builder().build())
+///     .handler(get_booking)?;
+/// let response = handler.invoke_with(http::Request::new(String::new()), &Context::default()).await?;
+/// assert_eq!(response.status(), 200);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptureHttpHandler;
+
+impl<E: Send, B: AsRef<[u8]> + Send> Middleware<E, http::Response<B>> for CaptureHttpHandler {
+    type Params = CaptureLambdaHandlerParams;
+    const TRACE_EXECUTION: Option<bool> = Some(false);
+
+    fn name(&self) -> &'static str {
+        "capture_lambda_handler"
+    }
+
+    fn check(&self, params: &CaptureLambdaHandlerParams) -> Result<(), BuildError> {
+        check(params)
+    }
+
+    async fn call<'n, I>(
+        &self,
+        params: &CaptureLambdaHandlerParams,
+        event: E,
+        ctx: &Context,
+        next: Next<'n, I>,
+    ) -> Result<Proceeded<'n, http::Response<B>>, Error>
+    where
+        I: Invoke<E, Response = http::Response<B>>,
+    {
+        capture(params, event, ctx, next, |response: &http::Response<B>| {
+            Ok(http_response(response))
+        })
+        .await
+    }
+}
+
+/// The status, the headers, and the body when it is JSON: what an HTTP response is in the trace.
+fn http_response<B: AsRef<[u8]>>(response: &http::Response<B>) -> serde_json::Value {
+    let mut headers = serde_json::Map::new();
+    for (name, value) in response.headers() {
+        if let Ok(value) = value.to_str() {
+            headers.insert(name.as_str().to_owned(), serde_json::Value::from(value));
+        }
+    }
+    let mut captured = serde_json::json!({ "statusCode": response.status().as_u16(), "headers": headers });
+    if let Ok(body) = serde_json::from_slice::<serde_json::Value>(response.body().as_ref()) {
+        captured["body"] = body;
+    }
+    captured
+}
+
+fn check(params: &CaptureLambdaHandlerParams) -> Result<(), BuildError> {
+    if params.name.as_deref().is_some_and(|name| name.trim().is_empty()) {
+        return Err(BuildError::invalid_params(
+            "capture_lambda_handler",
+            "name is empty; expected the handler's name, which the segment shows as `## <name>`",
+        ));
+    }
+    let decided = params.decide()?;
+    // Params are checked once per handler built; a second build with the same
+    // params keeps the first decision.
+    let _ = params.decided.set(decided);
+    Ok(())
+}
+
+/// The segment around the rest of the chain, with `to_json` for the response's metadata.
+async fn capture<'n, E, R, I>(
+    params: &CaptureLambdaHandlerParams,
+    event: E,
+    ctx: &Context,
+    next: Next<'n, I>,
+    to_json: impl FnOnce(&R) -> Result<serde_json::Value, String>,
+) -> Result<Proceeded<'n, R>, Error>
+where
+    I: Invoke<E, Response = R>,
+{
+    // Asked whether or not there is a span, so that the first invocation is the
+    // cold one even when tracing starts later.
+    let cold_start = crate::cold_start::is_cold_start(ctx);
+    let capture = params.capture();
+    let Some(span) = handler_span(&capture.name) else {
+        return Ok(next.run(event).await?);
+    };
+    let tracer = Tracer::new();
+    let rest = span.in_scope(|| {
+        tracer.put_annotation("ColdStart", cold_start);
+        if let Some(service) = service_name_from_env() {
+            tracer.put_annotation("Service", service);
+        }
+        // Made inside the span, so that the `before` hooks inside it run in it.
+        next.run(event)
+    });
+    let outcome = RecordPanic::new(rest, &span).instrument(span.clone()).await;
+    span.in_scope(|| match &outcome {
+        Ok(response) => {
+            record_outcome(&span, Ok(response.is_early()));
+            if capture.response {
+                put_response(&tracer, &capture.name, to_json(response.response()));
+            }
+        }
+        Err(failure) => {
+            let error = failure.error();
+            if capture.error {
+                tracer.put_metadata(&format!("{} error", capture.name), &error.to_string());
+            }
+            record_error(&span, error);
+        }
+    });
+    Ok(outcome?)
+}
+
 /// The response as metadata, unless it serialises to `null` (Powertools skips `None`).
-fn put_response<R: Serialize>(tracer: &Tracer, name: &str, response: &R) {
-    match serde_json::to_value(response) {
+fn put_response(tracer: &Tracer, name: &str, response: Result<serde_json::Value, String>) {
+    match response {
         Ok(serde_json::Value::Null) => {}
         Ok(value) => tracer.put_metadata(&format!("{name} response"), &value),
         Err(error) => {

@@ -11,6 +11,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::Registry;
 
+use super::buffer::LogBuffering;
 use super::env::{self, FORMATS, InitError, LOG_FORMAT_ENV};
 use super::fields::FieldValue;
 use super::json::JsonLogger;
@@ -22,7 +23,7 @@ use super::level::LogLevel;
 /// | variable | what it sets | default |
 /// |----------|--------------|---------|
 /// | `AWS_LAMBDA_LOG_FORMAT` | `JSON`: one [`JsonLogger`] object per line (Powertools' keys); `Text`: `tracing-subscriber`'s text lines, as `lambda_runtime` writes them | `Text` |
-/// | `POWERTOOLS_LOG_LEVEL`, then `AWS_LAMBDA_LOG_LEVEL` | the level ([`LogLevel`]) | `INFO` |
+/// | `AWS_LAMBDA_LOG_LEVEL`, then a level set in code, then `POWERTOOLS_LOG_LEVEL` | the level ([`LogLevel`]), in Powertools' order | `INFO` |
 /// | `POWERTOOLS_LOGGER_SAMPLE_RATE` | the fraction of invocations logged at `DEBUG` | none |
 /// | `POWERTOOLS_SERVICE_NAME` | the `service` key of JSON lines | `service_undefined` |
 ///
@@ -32,9 +33,9 @@ use super::level::LogLevel;
 /// invocation is not sampled or no trace header is set).
 ///
 /// A variable that is set to a value it cannot use is an [`InitError`] naming it, and
-/// so is a second global subscriber. When `POWERTOOLS_LOG_LEVEL` asks for more than
-/// `AWS_LAMBDA_LOG_LEVEL`, Lambda drops the JSON lines in between: `init` warns of it,
-/// as Powertools does, on standard error (a `WARN` log line could be dropped itself).
+/// so is a second global subscriber. When the level asked for (`POWERTOOLS_LOG_LEVEL` or
+/// in code) is more verbose than `AWS_LAMBDA_LOG_LEVEL`, which wins, `init` warns of it
+/// with Powertools' words, on standard error (a `WARN` log line could be dropped itself).
 ///
 /// **Compared with `lambda_runtime::tracing::init_default_subscriber()`**, which
 /// `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` also drive:
@@ -42,7 +43,7 @@ use super::level::LogLevel;
 /// | | `init_default_subscriber()` | `observe::init()` |
 /// |---|---|---|
 /// | JSON lines | `tracing-subscriber`'s: the event's fields nested under `fields`, the spans under `span` and `spans`, level `WARN` | Powertools': flat keys, the invocation's `function_request_id`, `cold_start`, `correlation_id`, `xray_trace_id` and `service` on every line, level `WARNING` |
-/// | level | `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` (per-target directives), else `INFO` | `POWERTOOLS_LOG_LEVEL`, else `AWS_LAMBDA_LOG_LEVEL`, else `INFO`; `RUST_LOG` is not read |
+/// | level | `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` (per-target directives), else `INFO` | `AWS_LAMBDA_LOG_LEVEL`, else a level set in code, else `POWERTOOLS_LOG_LEVEL`, else `INFO`; `RUST_LOG` is not read |
 /// | a value it cannot read | `INFO`, silently | an [`InitError`] naming the variable and the value |
 /// | `DEBUG` for a fraction of invocations | no | `POWERTOOLS_LOGGER_SAMPLE_RATE` |
 /// | X-Ray subsegments | no | with the `xray` feature |
@@ -190,6 +191,8 @@ where
     }
 
     /// The level, and the sampling (the `sampling_rate` key of JSON lines follows it).
+    /// Set in code, it beats `POWERTOOLS_LOG_LEVEL`, and `AWS_LAMBDA_LOG_LEVEL` beats it,
+    /// as in Powertools (see [`LogLevel`]).
     ///
     /// ```
     /// # use lambda_middleware::observe::{LogLevel, Setup};
@@ -198,8 +201,26 @@ where
     /// # Ok::<(), lambda_middleware::observe::InitError>(())
     /// ```
     pub fn level(mut self, level: LogLevel) -> Self {
+        let mut level = level.under_lambda_level_of(&self.level);
+        if let Some(buffering) = self.level.buffering() {
+            level = level.with_buffering(buffering);
+        }
         self.level = level;
         self.logger.sampling_rate = level.sample_rate().map(FieldValue::F64);
+        self
+    }
+
+    /// Buffers the lines at or below a level per invocation and writes them only when
+    /// it fails, on an `ERROR` line or on demand ([`LogBuffering`]) — JSON lines only.
+    ///
+    /// ```
+    /// # use lambda_middleware::observe::{LogBuffering, Setup};
+    /// let setup = Setup::from_env()?.log_buffering(LogBuffering::default());
+    /// # Ok::<(), lambda_middleware::observe::InitError>(())
+    /// ```
+    pub fn log_buffering(mut self, buffering: LogBuffering) -> Self {
+        self.logger.buffering = Some(buffering);
+        self.level = self.level.with_buffering(buffering);
         self
     }
 

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::io::{self, Write as _};
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use tracing::span::{Attributes, Id, Record};
@@ -11,6 +12,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use super::buffer::{FLUSH_TARGET, Held, LogBuffering};
 use super::env::{self, InitError, RATE, SAMPLE_RATE_ENV};
 use super::fields::{FieldValue, Fields, write_json, write_str};
 use super::spans::{self, SpanKind};
@@ -107,6 +109,7 @@ const TRACE_HEADER_ENV: &str = "_X_AMZN_TRACE_ID";
 pub struct JsonLogger<W = fn() -> io::Stdout> {
     pub(super) service: String,
     pub(super) sampling_rate: Option<FieldValue>,
+    pub(super) buffering: Option<LogBuffering>,
     writer: W,
 }
 
@@ -152,6 +155,7 @@ impl JsonLogger {
         JsonLogger {
             service: service.into(),
             sampling_rate: None,
+            buffering: None,
             writer: io::stdout,
         }
     }
@@ -174,8 +178,29 @@ impl<W> JsonLogger<W> {
         JsonLogger {
             service: self.service,
             sampling_rate: self.sampling_rate,
+            buffering: self.buffering,
             writer: make_writer,
         }
+    }
+
+    /// Holds the lines at or below a level per invocation and writes them only when it
+    /// goes wrong ([`LogBuffering`]). The filter in front of the logger must let those
+    /// lines through: give it the same buffering ([`LogLevel::with_buffering`](crate::LogLevel::with_buffering)),
+    /// as [`Setup::log_buffering`](crate::Setup::log_buffering) does.
+    ///
+    /// ```
+    /// use lambda_middleware::observe::{JsonLogger, LogBuffering, LogLevel};
+    /// use tracing::level_filters::LevelFilter;
+    /// use tracing_subscriber::layer::{Layer, SubscriberExt};
+    ///
+    /// let buffering = LogBuffering::default();
+    /// let logger = JsonLogger::new("payments").with_buffering(buffering);
+    /// let level = LogLevel::new(LevelFilter::INFO).with_buffering(buffering);
+    /// let subscriber = tracing_subscriber::registry().with(logger.with_filter(level));
+    /// ```
+    pub fn with_buffering(mut self, buffering: LogBuffering) -> Self {
+        self.buffering = Some(buffering);
+        self
     }
 
     /// Writes the `sampling_rate` key with `rate` on every line: pair it with the
@@ -231,6 +256,18 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
+        // One buffer per invocation, on its outermost span (InjectLambdaContext's span
+        // inside the runtime's uses the runtime's).
+        if self.buffering.is_some() && spans::is_invocation(attrs.metadata()) {
+            let inherited = span.parent().is_some_and(|parent| {
+                parent
+                    .scope()
+                    .any(|span| span.extensions().get::<Mutex<Held>>().is_some())
+            });
+            if !inherited {
+                span.extensions_mut().replace(Mutex::new(Held::default()));
+            }
+        }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         span.extensions_mut().replace(SpanFields { kind, fields });
@@ -246,6 +283,10 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
+        if metadata.target() == FLUSH_TARGET {
+            self.flush(event, &ctx);
+            return;
+        }
         let mut own = Fields::default();
         event.record(&mut own);
 
@@ -320,11 +361,79 @@ where
             line.set("xray_trace_id", Val::Str(root));
         }
 
+        if let Some(buffering) = self.buffering {
+            if buffering.holds(metadata.level()) {
+                let mut bytes = Vec::new();
+                line.write_to(&mut bytes);
+                // Outside an invocation there is nothing to hold it for: written as usual.
+                match self.hold(event, &ctx, bytes, buffering.max_bytes) {
+                    Ok(()) => return,
+                    Err(bytes) => {
+                        let _ = self.writer.make_writer_for(metadata).write_all(&bytes);
+                        return;
+                    }
+                }
+            }
+            if buffering.flush_on_error_log && *metadata.level() == Level::ERROR {
+                self.flush(event, &ctx);
+            }
+        }
+
         BUFFER.with(|buffer| match buffer.try_borrow_mut() {
             Ok(mut buffer) => self.write(metadata, &line, &mut buffer),
             // A log call while a line is being written (from a writer that logs).
             Err(_) => self.write(metadata, &line, &mut Vec::new()),
         });
+    }
+}
+
+impl<W> JsonLogger<W>
+where
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    /// Holds `line` in the buffer of `event`'s invocation, or gives it back when there is none.
+    fn hold<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, line: Vec<u8>, max_bytes: usize) -> Result<(), Vec<u8>>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(scope) = ctx.event_scope(event) else {
+            return Err(line);
+        };
+        for span in scope {
+            let extensions = span.extensions();
+            if let Some(held) = extensions.get::<Mutex<Held>>() {
+                held.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(line, max_bytes);
+                return Ok(());
+            }
+        }
+        Err(line)
+    }
+
+    /// Writes the lines held for `event`'s invocation, oldest first.
+    fn flush<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(scope) = ctx.event_scope(event) else { return };
+        for span in scope {
+            let extensions = span.extensions();
+            if let Some(held) = extensions.get::<Mutex<Held>>() {
+                let (lines, evicted) = held.lock().unwrap_or_else(PoisonError::into_inner).take();
+                for line in lines {
+                    let _ = self.writer.make_writer_for(event.metadata()).write_all(&line);
+                }
+                if evicted {
+                    // On standard error, as the crate's other warnings about its own output.
+                    eprintln!(
+                        "lambda-middleware: some buffered log lines are not shown because the buffer was full; \
+                         raise LogBuffering's max_bytes to keep more"
+                    );
+                }
+                return;
+            }
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::lambda_con
 /// | `xray_trace_id` | `Context::xray_trace_id`, when there is one |
 /// | `cold_start` | `true` for the first invocation of the process only |
 /// | `correlation_id` | empty, for `CorrelationId` to fill |
+/// | `correlation_id_source` | where `CorrelationId` found the id (not a log key) |
 ///
 /// `cold_start` is the crate's one claim on the process's first invocation, by request
 /// id: under `lambda_runtime::run_concurrent` exactly one of the first concurrent
@@ -88,10 +89,16 @@ impl<E: Send, R: Send> Middleware<E, R> for InjectLambdaContext {
             xray_trace_id = ctx.xray_trace_id.as_deref(),
             cold_start,
             correlation_id = Empty,
+            correlation_id_source = Empty,
         );
         // Made inside the span, so that the `before` hooks of the middlewares inside,
         // which run as the rest of the chain is made, are in it too.
         let rest = span.in_scope(|| next.run(event));
-        Ok(rest.instrument(span).await?)
+        let outcome = rest.instrument(span.clone()).await;
+        if outcome.is_err() {
+            // The invocation failed: the lines a log buffer held for it are wanted now.
+            span.in_scope(crate::flush_log_buffer);
+        }
+        Ok(outcome?)
     }
 }

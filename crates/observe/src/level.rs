@@ -12,6 +12,7 @@ use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::buffer::{FLUSH_TARGET, LogBuffering};
 use super::env::{self, InitError, LAMBDA_LOG_LEVEL_ENV, LEVELS, LOG_LEVEL_ENV, RATE, SAMPLE_RATE_ENV};
 use super::spans;
 
@@ -22,11 +23,18 @@ use super::spans;
 ///
 /// | variable | meaning | default |
 /// |----------|---------|---------|
-/// | `POWERTOOLS_LOG_LEVEL` | `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL`, in any case | `AWS_LAMBDA_LOG_LEVEL` |
-/// | `AWS_LAMBDA_LOG_LEVEL` | the same; Lambda sets it from the function's advanced logging controls | `INFO` |
+/// | `AWS_LAMBDA_LOG_LEVEL` | `TRACE`, `DEBUG`, `INFO`, `WARN`/`WARNING`, `ERROR`/`CRITICAL`/`FATAL`, in any case; Lambda sets it from the function's advanced logging controls | none |
+/// | `POWERTOOLS_LOG_LEVEL` | the same | `INFO` |
 /// | `POWERTOOLS_LOGGER_SAMPLE_RATE` | a number from 0 to 1: that fraction of invocations logs at `DEBUG` | none |
 ///
 /// A value that is set but not one of these is an [`InitError`] naming the variable.
+///
+/// **Which level wins**, in Powertools' order: `AWS_LAMBDA_LOG_LEVEL` (Lambda's
+/// advanced logging controls, which drop the lines below it anyway), then a level set in
+/// code ([`LogLevel::in_code`], [`Setup::level`](crate::Setup::level)), then
+/// `POWERTOOLS_LOG_LEVEL`, then `INFO`. When the level asked for (in code or by
+/// `POWERTOOLS_LOG_LEVEL`) is more verbose than `AWS_LAMBDA_LOG_LEVEL`, [`init`](super::init)
+/// warns on standard error, with Powertools' words.
 ///
 /// **Sampling** is decided once per invocation, when its span opens: the span of
 /// [`InjectLambdaContext`](crate::InjectLambdaContext), or the one
@@ -46,7 +54,7 @@ use super::spans;
 /// use tracing::level_filters::LevelFilter;
 /// use tracing_subscriber::layer::{Layer, SubscriberExt};
 ///
-/// // What `init` reads: POWERTOOLS_LOG_LEVEL, then AWS_LAMBDA_LOG_LEVEL, and the sample rate.
+/// // What `init` reads: AWS_LAMBDA_LOG_LEVEL, then POWERTOOLS_LOG_LEVEL, and the sample rate.
 /// let level = LogLevel::from_env()?;
 /// assert_eq!(level.level(), LevelFilter::INFO); // neither is set in doctests
 ///
@@ -59,6 +67,11 @@ pub struct LogLevel {
     level: LevelFilter,
     sample_rate: Option<f64>,
     lambda_level: Option<LevelFilter>,
+    /// The level asked for in code or by `POWERTOOLS_LOG_LEVEL`, when
+    /// `AWS_LAMBDA_LOG_LEVEL` overrides it: for the warning.
+    asked: Option<LevelFilter>,
+    /// The lines held for the logger's buffer, let through inside invocations.
+    buffering: Option<LogBuffering>,
 }
 
 impl LogLevel {
@@ -75,11 +88,68 @@ impl LogLevel {
             level,
             sample_rate: None,
             lambda_level: None,
+            asked: None,
+            buffering: None,
         }
     }
 
-    /// The level from `POWERTOOLS_LOG_LEVEL`, else `AWS_LAMBDA_LOG_LEVEL`, else `INFO`;
-    /// the sample rate from `POWERTOOLS_LOGGER_SAMPLE_RATE`.
+    /// The same level, letting through, inside invocations, the lines `buffering` holds
+    /// whatever the level: pair it with the same buffering on the logger
+    /// ([`JsonLogger::with_buffering`](crate::JsonLogger::with_buffering)).
+    ///
+    /// ```
+    /// use lambda_middleware::observe::{LogBuffering, LogLevel};
+    /// use tracing::level_filters::LevelFilter;
+    ///
+    /// let level = LogLevel::new(LevelFilter::INFO).with_buffering(LogBuffering::default());
+    /// assert_eq!(level.level(), LevelFilter::INFO); // what is written at once
+    /// ```
+    pub fn with_buffering(mut self, buffering: LogBuffering) -> Self {
+        self.buffering = Some(buffering);
+        self
+    }
+
+    /// A level set in code, as Powertools' `Logger(level=...)`: it beats
+    /// `POWERTOOLS_LOG_LEVEL`, and `AWS_LAMBDA_LOG_LEVEL` beats it (Lambda drops the
+    /// lines below that level whatever the function asks). The sample rate is read from
+    /// `POWERTOOLS_LOGGER_SAMPLE_RATE`.
+    ///
+    /// ```
+    /// use lambda_middleware::observe::LogLevel;
+    /// use tracing::level_filters::LevelFilter;
+    ///
+    /// // AWS_LAMBDA_LOG_LEVEL is unset in doctests: the level in code holds.
+    /// assert_eq!(LogLevel::in_code(LevelFilter::DEBUG)?.level(), LevelFilter::DEBUG);
+    /// # Ok::<(), lambda_middleware::observe::InitError>(())
+    /// ```
+    pub fn in_code(level: LevelFilter) -> Result<Self, InitError> {
+        Ok(LogLevel::from_env()?.asking(level))
+    }
+
+    /// `self` as set in code, under the lambda level `env` read (when `self` did not read
+    /// one itself): the lambda level wins.
+    pub(crate) fn under_lambda_level_of(self, env: &LogLevel) -> Self {
+        if self.lambda_level.is_some() || env.lambda_level.is_none() {
+            return self;
+        }
+        LogLevel {
+            lambda_level: env.lambda_level,
+            ..self
+        }
+        .asking(self.level)
+    }
+
+    /// This level's lambda level and sample rate, asking for `level`: the lambda level wins.
+    pub(crate) fn asking(self, level: LevelFilter) -> Self {
+        LogLevel {
+            level: resolve(self.lambda_level, Some(level)),
+            asked: Some(level),
+            ..self
+        }
+    }
+
+    /// The level from `AWS_LAMBDA_LOG_LEVEL`, else `POWERTOOLS_LOG_LEVEL`, else `INFO`
+    /// (Powertools' order); the sample rate from `POWERTOOLS_LOGGER_SAMPLE_RATE`.
     ///
     /// ```
     /// use lambda_middleware::observe::LogLevel;
@@ -107,9 +177,11 @@ impl LogLevel {
             None => None,
         };
         Ok(LogLevel {
-            level: powertools.or(lambda).unwrap_or(LevelFilter::INFO),
+            level: resolve(lambda, powertools),
             sample_rate: sample_rate.filter(|rate| *rate > 0.0),
             lambda_level: lambda,
+            asked: powertools,
+            buffering: None,
         })
     }
 
@@ -153,6 +225,11 @@ impl LogLevel {
         Ok(self)
     }
 
+    /// The buffering the filter lets through, if any.
+    pub(crate) fn buffering(&self) -> Option<LogBuffering> {
+        self.buffering
+    }
+
     /// The level lines are written at, outside sampled invocations.
     ///
     /// ```
@@ -175,22 +252,24 @@ impl LogLevel {
         self.sample_rate
     }
 
-    /// When `POWERTOOLS_LOG_LEVEL` asks for more than `AWS_LAMBDA_LOG_LEVEL`, Lambda
-    /// drops the lines in between from JSON logs: Powertools' warning for that.
+    /// When the level asked for (in code or by `POWERTOOLS_LOG_LEVEL`) is more verbose
+    /// than `AWS_LAMBDA_LOG_LEVEL`, which wins: Powertools' warning for that, in its words.
     pub(crate) fn lambda_drops_lines(&self) -> Option<String> {
-        let lambda = self.lambda_level?;
-        (self.level > lambda).then(|| {
-            let (ours, lambda) = (self.level.to_string().to_uppercase(), lambda.to_string().to_uppercase());
+        let (lambda, asked) = (self.lambda_level?, self.asked?);
+        (asked > lambda).then(|| {
+            let (asked, lambda) = (level_name(asked), level_name(lambda));
             format!(
-                "{LOG_LEVEL_ENV} is {ours} but {LAMBDA_LOG_LEVEL_ENV} is {lambda}: Lambda drops the JSON lines \
-                 below {lambda}; set the two to the same level"
+                "Current log level ({asked}) does not match AWS Lambda Advanced Logging Controls minimum log level \
+                 ({lambda}). This can lead to data loss, consider adjusting them."
             )
         })
     }
 
     /// The most verbose event level written in some invocation.
     fn event_max(&self) -> LevelFilter {
-        if self.sample_rate.is_some() {
+        if self.buffering.is_some() {
+            LevelFilter::TRACE
+        } else if self.sample_rate.is_some() {
             self.level.max(LevelFilter::DEBUG)
         } else {
             self.level
@@ -203,12 +282,32 @@ impl LogLevel {
     }
 
     fn statically_enabled(&self, metadata: &Metadata<'_>) -> bool {
+        if metadata.target() == FLUSH_TARGET {
+            return true;
+        }
         let max = if metadata.is_span() {
             self.span_max()
         } else {
             self.event_max()
         };
         *metadata.level() <= max
+    }
+}
+
+/// Powertools' order: the lambda level (advanced logging controls), else the one asked
+/// for (in code, else `POWERTOOLS_LOG_LEVEL`), else `INFO`.
+fn resolve(lambda: Option<LevelFilter>, asked: Option<LevelFilter>) -> LevelFilter {
+    lambda.or(asked).unwrap_or(LevelFilter::INFO)
+}
+
+/// A level as Python's `logging` names it.
+fn level_name(level: LevelFilter) -> &'static str {
+    match level {
+        LevelFilter::TRACE | LevelFilter::DEBUG => "DEBUG",
+        LevelFilter::INFO => "INFO",
+        LevelFilter::WARN => "WARNING",
+        LevelFilter::ERROR => "ERROR",
+        _ => "OFF",
     }
 }
 
@@ -246,7 +345,10 @@ where
 
     fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool {
         let level = *event.metadata().level();
-        if level <= self.level {
+        if level <= self.level || event.metadata().target() == FLUSH_TARGET {
+            return true;
+        }
+        if self.buffering.is_some_and(|buffering| buffering.holds(&level)) && in_invocation(event, cx) {
             return true;
         }
         level <= Level::DEBUG && self.sample_rate.is_some() && sampled(event, cx)
@@ -272,6 +374,15 @@ where
         let decision = inherited.unwrap_or_else(|| Sampled(roll(rate)));
         span.extensions_mut().replace(decision);
     }
+}
+
+/// Whether `event` happens inside an invocation's span.
+fn in_invocation<S>(event: &Event<'_>, cx: &Context<'_, S>) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    cx.event_scope(event)
+        .is_some_and(|mut scope| scope.any(|span| spans::is_invocation(span.metadata())))
 }
 
 /// Whether the invocation `event` happens in was sampled.
@@ -321,21 +432,57 @@ mod tests {
     }
 
     #[test]
+    fn lambdas_level_wins_then_the_one_in_code_then_powertools() {
+        // AWS_LAMBDA_LOG_LEVEL=WARN, POWERTOOLS_LOG_LEVEL=DEBUG: WARN, as Powertools has it.
+        assert_eq!(
+            resolve(Some(LevelFilter::WARN), Some(LevelFilter::DEBUG)),
+            LevelFilter::WARN
+        );
+        assert_eq!(
+            resolve(Some(LevelFilter::DEBUG), Some(LevelFilter::ERROR)),
+            LevelFilter::DEBUG
+        );
+        assert_eq!(resolve(None, Some(LevelFilter::DEBUG)), LevelFilter::DEBUG);
+        assert_eq!(resolve(None, None), LevelFilter::INFO);
+        // A level in code beats POWERTOOLS_LOG_LEVEL, and Lambda's beats it.
+        let from_env = LogLevel {
+            level: LevelFilter::ERROR,
+            sample_rate: None,
+            lambda_level: None,
+            asked: Some(LevelFilter::ERROR),
+            buffering: None,
+        };
+        assert_eq!(from_env.asking(LevelFilter::DEBUG).level(), LevelFilter::DEBUG);
+        let lambda = LogLevel {
+            lambda_level: Some(LevelFilter::INFO),
+            ..from_env
+        };
+        assert_eq!(lambda.asking(LevelFilter::DEBUG).level(), LevelFilter::INFO);
+    }
+
+    #[test]
     fn the_warning_when_lambda_drops_lines() {
         let level = LogLevel {
-            level: LevelFilter::DEBUG,
+            level: LevelFilter::WARN,
             sample_rate: None,
             lambda_level: Some(LevelFilter::WARN),
+            asked: Some(LevelFilter::DEBUG),
+            buffering: None,
         };
         assert_eq!(
             level.lambda_drops_lines().unwrap(),
-            "POWERTOOLS_LOG_LEVEL is DEBUG but AWS_LAMBDA_LOG_LEVEL is WARN: Lambda drops the JSON lines \
-             below WARN; set the two to the same level"
+            "Current log level (DEBUG) does not match AWS Lambda Advanced Logging Controls minimum log level \
+             (WARNING). This can lead to data loss, consider adjusting them."
         );
         let same = LogLevel {
-            level: LevelFilter::WARN,
+            asked: Some(LevelFilter::WARN),
             ..level
         };
         assert_eq!(same.lambda_drops_lines(), None);
+        let quieter = LogLevel {
+            asked: Some(LevelFilter::ERROR),
+            ..level
+        };
+        assert_eq!(quieter.lambda_drops_lines(), None);
     }
 }

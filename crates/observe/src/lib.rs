@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod buffer;
 mod capped;
 mod capture_lambda_handler;
 mod cold_start;
@@ -20,8 +21,9 @@ mod tracer;
 #[cfg_attr(docsrs, doc(cfg(feature = "xray")))]
 pub mod xray;
 
+pub use buffer::{LogBuffering, flush_log_buffer};
 pub use capture_lambda_handler::{
-    CAPTURE_ERROR_ENV, CAPTURE_RESPONSE_ENV, CaptureLambdaHandler, CaptureLambdaHandlerParams,
+    CAPTURE_ERROR_ENV, CAPTURE_RESPONSE_ENV, CaptureHttpHandler, CaptureLambdaHandler, CaptureLambdaHandlerParams,
 };
 pub use env::{
     InitError, LAMBDA_LOG_LEVEL_ENV, LOG_EVENT_ENV, LOG_FORMAT_ENV, LOG_LEVEL_ENV, METRICS_DISABLED_ENV,

@@ -106,6 +106,12 @@ pub(crate) struct MetricSet {
     metadata: Vec<(String, Value)>,
     /// The service dimension to add when the invocation sets none of that name.
     service: Option<String>,
+    /// The default dimensions, which each added dimension set starts from.
+    defaults: Vec<(String, String)>,
+    /// Dimension sets beyond the first (`add_dimensions`), Powertools' `dimension_sets`.
+    extra_sets: Vec<Vec<(String, String)>>,
+    /// The documents' `Timestamp` when set (`set_timestamp`); else the time of the flush.
+    timestamp_ms: Option<u64>,
 }
 
 impl MetricSet {
@@ -117,7 +123,62 @@ impl MetricSet {
             dimensions: default_dimensions.to_vec(),
             metadata: Vec::new(),
             service: service.map(str::to_owned),
+            defaults: default_dimensions.to_vec(),
+            extra_sets: Vec::new(),
+            timestamp_ms: None,
         }
+    }
+
+    /// Adds a dimension set of its own — the default dimensions and `dimensions` — to the
+    /// documents' `Dimensions`, as Powertools' `add_dimensions` does. An empty set, or
+    /// an entry with an empty name or value, is skipped with a warning, as Powertools does.
+    pub(crate) fn add_dimension_set(&mut self, dimensions: &[(String, String)]) -> Result<(), MetricsError> {
+        let mut set = self.defaults.clone();
+        for (name, value) in dimensions {
+            if name.trim().is_empty() || value.trim().is_empty() {
+                tracing::warn!(dimension = %name, "a dimension with an empty name or value is skipped");
+                continue;
+            }
+            check_dimension_name(name)?;
+            check_dimension_value(name, value)?;
+            if let Some(taken_by) = self.taken_by(name).filter(|taken_by| *taken_by != "dimension") {
+                return Err(MetricsError::NameTaken {
+                    what: "dimension",
+                    name: name.to_owned(),
+                    taken_by,
+                });
+            }
+            match set.iter_mut().find(|(key, _)| key == name) {
+                Some(slot) => slot.1 = value.to_owned(),
+                None => set.push((name.to_owned(), value.to_owned())),
+            }
+        }
+        if set.len() == self.defaults.len() {
+            tracing::warn!("an empty dimension set is skipped");
+            return Ok(());
+        }
+        let mut names: Vec<String> = self
+            .all_dimensions()
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        for (name, _) in self.extra_sets.iter().flatten().chain(&set) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        if names.len() > MAX_DIMENSIONS {
+            return Err(MetricsError::TooManyDimensions {
+                name: set.last().map(|(name, _)| name.clone()).unwrap_or_default(),
+            });
+        }
+        self.extra_sets.push(set);
+        Ok(())
+    }
+
+    /// The documents' `Timestamp`, in milliseconds since the epoch.
+    pub(crate) fn set_timestamp(&mut self, timestamp_ms: u64) {
+        self.timestamp_ms = Some(timestamp_ms);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -254,7 +315,23 @@ impl MetricSet {
     /// values per metric, so a set that holds more is split, every document carrying
     /// the dimensions and the metadata. Empty when there are no metrics.
     pub(crate) fn documents(&self, namespace: &str, timestamp_ms: u64) -> Vec<String> {
-        let dimensions = self.all_dimensions();
+        let timestamp_ms = self.timestamp_ms.unwrap_or(timestamp_ms);
+        let first = self.all_dimensions();
+        // Every dimension's value once (a later set's value wins, as in Powertools), and
+        // the names of each set.
+        let mut dimensions = first.clone();
+        for (name, value) in self.extra_sets.iter().flatten() {
+            match dimensions.iter_mut().find(|(key, _)| *key == name.as_str()) {
+                Some(slot) => slot.1 = value,
+                None => dimensions.push((name, value)),
+            }
+        }
+        let mut sets: Vec<Vec<&str>> = vec![first.iter().map(|(name, _)| *name).collect()];
+        sets.extend(
+            self.extra_sets
+                .iter()
+                .map(|set| set.iter().map(|(name, _)| name.as_str()).collect()),
+        );
         let mut documents = Vec::new();
         let rounds = self
             .metrics
@@ -280,6 +357,7 @@ impl MetricSet {
                     namespace,
                     timestamp_ms,
                     dimensions: &dimensions,
+                    sets: &sets,
                     metadata: &self.metadata,
                     metrics,
                 };
@@ -312,14 +390,63 @@ pub(crate) fn cold_start_document(
         resolution: MetricResolution::Standard,
         values: vec![1.0],
     };
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
     let document = Document {
         namespace,
         timestamp_ms,
         dimensions: &dimensions,
+        sets: &[names],
         metadata: &[],
         metrics: &[(&metric, &metric.values)],
     };
     serde_json::to_string(&document).unwrap_or_default()
+}
+
+/// A document of one metric with its own dimensions, Powertools' `single_metric`.
+pub(crate) fn single_metric_document(
+    namespace: &str,
+    timestamp_ms: u64,
+    metric: (&str, MetricUnit, MetricResolution, f64),
+    dimensions: &[(String, String)],
+) -> Result<String, MetricsError> {
+    let (name, unit, resolution, value) = metric;
+    check_metric_name(name)?;
+    check_value(name, value)?;
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for (key, dimension) in dimensions {
+        check_dimension_name(key)?;
+        check_dimension_value(key, dimension)?;
+        if key == name {
+            return Err(MetricsError::NameTaken {
+                what: "dimension",
+                name: key.clone(),
+                taken_by: "metric",
+            });
+        }
+        if let Some(slot) = pairs.iter_mut().find(|(existing, _)| *existing == key.as_str()) {
+            slot.1 = dimension;
+        } else if pairs.len() == MAX_DIMENSIONS {
+            return Err(MetricsError::TooManyDimensions { name: key.clone() });
+        } else {
+            pairs.push((key, dimension));
+        }
+    }
+    let metric = Metric {
+        name: name.to_owned(),
+        unit,
+        resolution,
+        values: vec![value],
+    };
+    let names: Vec<&str> = pairs.iter().map(|(name, _)| *name).collect();
+    let document = Document {
+        namespace,
+        timestamp_ms,
+        dimensions: &pairs,
+        sets: &[names],
+        metadata: &[],
+        metrics: &[(&metric, &metric.values)],
+    };
+    Ok(serde_json::to_string(&document).unwrap_or_default())
 }
 
 /// One EMF document: `_aws` first, then the dimensions' values, the metadata and the
@@ -328,6 +455,8 @@ struct Document<'a> {
     namespace: &'a str,
     timestamp_ms: u64,
     dimensions: &'a [(&'a str, &'a str)],
+    /// The names of each dimension set (`Dimensions`).
+    sets: &'a [Vec<&'a str>],
     metadata: &'a [(String, Value)],
     metrics: &'a [(&'a Metric, &'a [f64])],
 }
@@ -367,21 +496,9 @@ impl Serialize for Directive<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut directive = serializer.serialize_map(Some(3))?;
         directive.serialize_entry("Namespace", self.0.namespace)?;
-        directive.serialize_entry("Dimensions", &[DimensionSet(self.0.dimensions)])?;
+        directive.serialize_entry("Dimensions", self.0.sets)?;
         directive.serialize_entry("Metrics", &Definitions(self.0.metrics))?;
         directive.end()
-    }
-}
-
-struct DimensionSet<'a>(&'a [(&'a str, &'a str)]);
-
-impl Serialize for DimensionSet<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut set = serializer.serialize_seq(Some(self.0.len()))?;
-        for (name, _) in self.0 {
-            set.serialize_element(name)?;
-        }
-        set.end()
     }
 }
 

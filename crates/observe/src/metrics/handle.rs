@@ -3,10 +3,12 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::emf::MetricSet;
+use super::EmfOutput;
+use super::emf::{self, MetricSet};
 use super::error::MetricsError;
 use super::unit::{MetricResolution, MetricUnit};
 
@@ -46,13 +48,37 @@ tokio::task_local! {
 #[derive(Clone)]
 pub struct InvocationMetrics {
     set: Arc<Mutex<Option<MetricSet>>>,
+    sink: Option<Arc<Sink>>,
 }
+
+/// Where [`InvocationMetrics::single_metric`] writes: the middleware's namespace and output.
+struct Sink {
+    namespace: Option<String>,
+    output: EmfOutput,
+    disabled: bool,
+}
+
+/// How far from now CloudWatch takes a metric's timestamp: 14 days back, 2 hours ahead.
+const PAST: Duration = Duration::from_secs(14 * 24 * 3600);
+const FUTURE: Duration = Duration::from_secs(2 * 3600);
 
 impl InvocationMetrics {
     pub(crate) fn new(set: MetricSet) -> Self {
         InvocationMetrics {
             set: Arc::new(Mutex::new(Some(set))),
+            sink: None,
         }
+    }
+
+    /// The same, writing single metrics to `output` under `namespace` (nothing when
+    /// `disabled`).
+    pub(crate) fn with_sink(mut self, namespace: Option<String>, output: EmfOutput, disabled: bool) -> Self {
+        self.sink = Some(Arc::new(Sink {
+            namespace,
+            output,
+            disabled,
+        }));
+        self
     }
 
     /// The handle of the invocation the current task runs.
@@ -134,6 +160,116 @@ impl InvocationMetrics {
     /// ```
     pub fn add_dimension(&self, name: &str, value: &str) -> Result<(), MetricsError> {
         self.with("dimension", name, |set| set.add_dimension(name, value))
+    }
+
+    /// Adds a dimension set of its own to the invocation's documents — the default
+    /// dimensions and these — beside the first one (Powertools' `add_dimensions`): each
+    /// metric is then published under every set. An empty set, or an entry with an empty
+    /// name or value, is skipped with a warning, as Powertools skips it.
+    ///
+    /// ```
+    /// use lambda_middleware::observe::{MetricUnit, Metrics};
+    /// use lambda_middleware::{Context, Error};
+    ///
+    /// async fn handler(_: u64, _: &Context) -> Result<(), Error> {
+    ///     let metrics = Metrics::current()?;
+    ///     metrics.add_metric("Orders", MetricUnit::Count, 1)?;
+    ///     // "Dimensions": [["service"], ["environment", "region"]]
+    ///     metrics.add_dimensions([("environment", "prod"), ("region", "eu-west-1")])?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn add_dimensions<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        dimensions: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<(), MetricsError> {
+        let dimensions: Vec<(String, String)> = dimensions
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
+            .collect();
+        let first = dimensions.first().map(|(name, _)| name.clone()).unwrap_or_default();
+        self.with("dimension", &first, |set| set.add_dimension_set(&dimensions))
+    }
+
+    /// The `Timestamp` of the invocation's documents, instead of the time they are
+    /// written (Powertools' `set_timestamp`). CloudWatch skips metrics more than 14
+    /// days in the past or 2 hours in the future: such a time is kept, with a warning,
+    /// as Powertools keeps it.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use lambda_middleware::observe::Metrics;
+    /// use lambda_middleware::{Context, Error};
+    ///
+    /// async fn handler(_: u64, _: &Context) -> Result<(), Error> {
+    ///     // The order was placed a minute ago; its metric belongs there.
+    ///     Metrics::current()?.set_timestamp(SystemTime::now() - Duration::from_secs(60))?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn set_timestamp(&self, at: SystemTime) -> Result<(), MetricsError> {
+        let now = SystemTime::now();
+        let too_old = now.duration_since(at).is_ok_and(|ago| ago > PAST);
+        let too_new = at.duration_since(now).is_ok_and(|ahead| ahead > FUTURE);
+        if too_old || too_new {
+            tracing::warn!(
+                "this metric's timestamp is more than 14 days in the past or 2 hours in the future: \
+                 CloudWatch will skip it"
+            );
+        }
+        let ms = crate::time::epoch_millis(at);
+        self.with("timestamp", "Timestamp", |set| {
+            set.set_timestamp(ms);
+            Ok(())
+        })
+    }
+
+    /// Writes one metric at once, in a document of its own with only `dimensions` (none
+    /// of the invocation's), under the middleware's namespace — Powertools'
+    /// `single_metric`, for a metric whose dimensions should not apply to the others.
+    ///
+    /// ```
+    /// use lambda_middleware::observe::{MetricUnit, Metrics};
+    /// use lambda_middleware::{Context, Error};
+    ///
+    /// async fn handler(_: u64, ctx: &Context) -> Result<(), Error> {
+    ///     let version = ctx.env_config.version.as_str();
+    ///     Metrics::current()?.single_metric("Deployed", MetricUnit::Count, 1, [("function_version", version)])?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn single_metric<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        name: &str,
+        unit: MetricUnit,
+        value: impl Into<f64>,
+        dimensions: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<(), MetricsError> {
+        let dimensions: Vec<(String, String)> = dimensions
+            .into_iter()
+            .map(|(name, value)| (name.as_ref().to_owned(), value.as_ref().to_owned()))
+            .collect();
+        if self.lock().is_none() {
+            return Err(MetricsError::Flushed {
+                what: "metric",
+                name: name.to_owned(),
+            });
+        }
+        let Some(sink) = &self.sink else { return Ok(()) };
+        let metric = (name, unit, MetricResolution::Standard, value.into());
+        let Some(namespace) = sink.namespace.as_deref() else {
+            return Ok(());
+        };
+        let document = emf::single_metric_document(
+            namespace,
+            crate::time::epoch_millis(SystemTime::now()),
+            metric,
+            &dimensions,
+        )?;
+        if !sink.disabled {
+            sink.output.write(&document);
+        }
+        Ok(())
     }
 
     /// Adds a metadata entry: any `Serialize` value, written beside the metrics (found

@@ -242,6 +242,15 @@ pub struct MetricsParams {
     /// ([`MetricsError::NoMetrics`]), instead of warning. Default: `false`.
     #[builder(default = false)]
     raise_on_empty_metrics: bool,
+    /// Warn (a `WARN` line) when an invocation recorded no metric, as Powertools does.
+    /// `false` silences it, as Powertools users filter its warning out. Default: `true`.
+    #[builder(default = true)]
+    warn_on_empty_metrics: bool,
+    /// A metric of every invocation, this name with the value 1 (`Count`): every request
+    /// counted, early answers (a CORS preflight, a warmer) and failures included, with no
+    /// middleware of your own. Its invocations are never empty. Default: none.
+    #[builder(default, setter(strip_option, into))]
+    count_invocations: Option<String>,
     /// Where the lines go. Default: standard output.
     #[builder(default, setter(transform = |write: impl Fn(&str) + Send + Sync + 'static| EmfOutput::new(write)))]
     output: EmfOutput,
@@ -260,12 +269,20 @@ fn env_value(name: &'static str) -> Option<String> {
     env::var(name, "text").ok().flatten()
 }
 
+/// `POWERTOOLS_METRICS_DISABLED`, else `POWERTOOLS_DEV` (development mode writes no
+/// metrics unless `POWERTOOLS_METRICS_DISABLED` says otherwise), as Powertools reads them.
 fn disabled_from_env() -> Result<bool, BuildError> {
     match std::env::var(METRICS_DISABLED_ENV) {
         Ok(value) if !value.trim().is_empty() => parse_bool_env(METRICS_DISABLED_ENV, &value),
-        _ => Ok(false),
+        _ => match std::env::var(DEV_ENV) {
+            Ok(value) if !value.trim().is_empty() => parse_bool_env(DEV_ENV, &value),
+            _ => Ok(false),
+        },
     }
 }
+
+/// Powertools' development mode.
+const DEV_ENV: &str = "POWERTOOLS_DEV";
 
 impl MetricsParams {
     /// Everything CloudWatch would refuse in every invocation, refused once.
@@ -290,6 +307,10 @@ impl MetricsParams {
         }
         if let Some(function_name) = &self.function_name {
             emf::check_dimension_value("function_name", function_name).map_err(|error| error.to_string())?;
+        }
+        if let Some(name) = &self.count_invocations {
+            set.add_metric(name, MetricUnit::Count, MetricResolution::Standard, 1.0)
+                .map_err(|error| format!("count_invocations: {error}"))?;
         }
         Ok(())
     }
@@ -322,7 +343,12 @@ impl<E: Send, R: Send> Middleware<E, R> for Metrics {
         I: Invoke<E, Response = R>,
     {
         let cold_start = params.capture_cold_start_metric && crate::cold_start::is_cold_start(ctx);
-        let metrics = InvocationMetrics::new(MetricSet::new(&params.default_dimensions, params.service.as_deref()));
+        let metrics = InvocationMetrics::new(MetricSet::new(&params.default_dimensions, params.service.as_deref()))
+            .with_sink(
+                params.namespace.clone(),
+                params.output.clone(),
+                matches!(params.disabled, Ok(true)),
+            );
         let mut flush = Flush {
             metrics: metrics.clone(),
             params,
@@ -330,6 +356,10 @@ impl<E: Send, R: Send> Middleware<E, R> for Metrics {
             cold_start,
             done: false,
         };
+        if let Some(name) = &params.count_invocations {
+            // The name was checked when the handler was built: this cannot fail.
+            let _ = metrics.add_metric(name, MetricUnit::Count, 1.0);
+        }
         // Made inside the scope too, for the `before` hooks of the middlewares inside.
         let rest = CURRENT.sync_scope(metrics.clone(), || next.run(event));
         let outcome = CURRENT.scope(metrics, rest).await;
@@ -384,6 +414,9 @@ impl Flush<'_> {
         if set.is_empty() {
             if params.raise_on_empty_metrics && succeeded {
                 return Err(MetricsError::NoMetrics);
+            }
+            if !params.warn_on_empty_metrics {
+                return Ok(());
             }
             tracing::warn!(
                 "no application metrics to write (a ColdStart metric may have been written, when asked for); \

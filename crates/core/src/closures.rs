@@ -1,0 +1,235 @@
+//! Middlewares made of one closure: what [`HandlerBuilder::before`],
+//! [`HandlerBuilder::after`] and [`HandlerBuilder::on_error`] add. Each is a hook
+//! middleware ([`hooks`](crate::hooks)): its future is the same named future, with no
+//! box, no `dyn` and no allocation.
+//!
+//! [`HandlerBuilder::before`]: crate::HandlerBuilder::before
+//! [`HandlerBuilder::after`]: crate::HandlerBuilder::after
+//! [`HandlerBuilder::on_error`]: crate::HandlerBuilder::on_error
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use lambda_runtime::{Context, Error};
+
+use crate::hooks::Flow;
+use crate::middleware::Middleware;
+
+/// What a `before` closure may return: `()` to go on, or a [`Flow`] to answer early.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::IntoFlow;
+/// use lambda_middleware::Flow;
+///
+/// assert_eq!(IntoFlow::<u8>::into_flow(()), Flow::Continue);
+/// assert_eq!(Flow::RespondEarly(7_u8).into_flow(), Flow::RespondEarly(7));
+/// ```
+pub trait IntoFlow<R> {
+    /// The flow this value stands for.
+    fn into_flow(self) -> Flow<R>;
+}
+
+impl<R> IntoFlow<R> for () {
+    fn into_flow(self) -> Flow<R> {
+        Flow::Continue
+    }
+}
+
+impl<R> IntoFlow<R> for Flow<R> {
+    fn into_flow(self) -> Flow<R> {
+        self
+    }
+}
+
+/// A middleware that runs a closure before the rest of the chain
+/// ([`HandlerBuilder::before`](crate::HandlerBuilder::before)).
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::Before;
+/// use lambda_middleware::{Context, Error};
+///
+/// let tag = Before::new("tag", |event: &mut u64, _: &Context| {
+///     *event += 1;
+///     Ok::<(), Error>(())
+/// });
+/// assert_eq!(format!("{tag:?}"), "Before(\"tag\")");
+/// ```
+pub struct Before<F, E, T> {
+    name: &'static str,
+    hook: F,
+    _types: PhantomData<fn(E) -> T>,
+}
+
+/// A middleware that runs a closure on the response of the rest of the chain
+/// ([`HandlerBuilder::after`](crate::HandlerBuilder::after)).
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::After;
+/// use lambda_middleware::{Context, Error};
+///
+/// let double = After::new("double", |response: &mut u64, _: &Context| {
+///     *response *= 2;
+///     Ok::<(), Error>(())
+/// });
+/// assert_eq!(format!("{double:?}"), "After(\"double\")");
+/// ```
+pub struct After<F, R> {
+    name: &'static str,
+    hook: F,
+    _types: PhantomData<fn(R)>,
+}
+
+/// A middleware that runs a closure on the error of the rest of the chain
+/// ([`HandlerBuilder::on_error`](crate::HandlerBuilder::on_error)).
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::OnError;
+/// use lambda_middleware::{Context, Error};
+///
+/// let fallback = OnError::new("fallback", |_: Error, _: &Context| Ok::<u64, Error>(0));
+/// assert_eq!(format!("{fallback:?}"), "OnError(\"fallback\")");
+/// ```
+pub struct OnError<F, R> {
+    name: &'static str,
+    hook: F,
+    _types: PhantomData<fn(R)>,
+}
+
+impl<F, E, T> Before<F, E, T> {
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The middleware named `name` (its `## name` span when traced) running `hook`.
+    pub fn new(name: &'static str, hook: F) -> Self
+    where
+        F: Fn(&mut E, &Context) -> Result<T, Error>,
+    {
+        Before {
+            name,
+            hook,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<F, R> After<F, R> {
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The middleware named `name` (its `## name` span when traced) running `hook`.
+    pub fn new(name: &'static str, hook: F) -> Self
+    where
+        F: Fn(&mut R, &Context) -> Result<(), Error>,
+    {
+        After {
+            name,
+            hook,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<F, R> OnError<F, R> {
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The middleware named `name` (its `## name` span when traced) running `hook`.
+    pub fn new(name: &'static str, hook: F) -> Self
+    where
+        F: Fn(Error, &Context) -> Result<R, Error>,
+    {
+        OnError {
+            name,
+            hook,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<F, E, R, T> Middleware<E, R> for Before<F, E, T>
+where
+    F: Fn(&mut E, &Context) -> Result<T, Error> + Send + Sync,
+    T: IntoFlow<R>,
+    E: Send,
+    R: Send,
+{
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn before(&self, _: &(), event: &mut E, ctx: &Context) -> Result<Flow<R>, Error> {
+        (self.hook)(event, ctx).map(IntoFlow::into_flow)
+    }
+}
+
+impl<F, E, R> Middleware<E, R> for After<F, R>
+where
+    F: Fn(&mut R, &Context) -> Result<(), Error> + Send + Sync,
+    E: Send,
+    R: Send,
+{
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn after(&self, _: &(), response: &mut R, ctx: &Context) -> Result<(), Error> {
+        (self.hook)(response, ctx)
+    }
+}
+
+impl<F, E, R> Middleware<E, R> for OnError<F, R>
+where
+    F: Fn(Error, &Context) -> Result<R, Error> + Send + Sync,
+    E: Send,
+    R: Send,
+{
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn on_error(&self, _: &(), error: Error, ctx: &Context) -> Result<R, Error> {
+        (self.hook)(error, ctx)
+    }
+}
+
+macro_rules! clone_and_debug {
+    ($($name:ident<$($p:ident),*>),*) => {$(
+        impl<$($p),*> Clone for $name<$($p),*>
+        where
+            F: Clone,
+        {
+            fn clone(&self) -> Self {
+                $name {
+                    name: self.name,
+                    hook: self.hook.clone(),
+                    _types: PhantomData,
+                }
+            }
+        }
+
+        /// The name only: a closure has nothing to show.
+        impl<$($p),*> fmt::Debug for $name<$($p),*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.name).finish()
+            }
+        }
+    )*};
+}
+
+clone_and_debug!(Before<F, E, T>, After<F, R>, OnError<F, R>);
