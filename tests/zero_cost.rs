@@ -463,11 +463,20 @@ fn the_handler_segment_costs_no_allocation_when_no_subscriber_is_set() {
 #[test]
 fn closure_middlewares_allocate_nothing() {
     let handler = Handler::builder()
-        .before(|event: &mut u64, _: &Context| Ok(*event += 1))
-        .after(|response: &mut u64, _: &Context| Ok(*response *= 2))
+        .before(|event: &mut u64, _: &Context| {
+            *event += 1;
+            Ok(())
+        })
+        .after(|response: &mut u64, _: &Context| {
+            *response *= 2;
+            Ok(())
+        })
         .on_error(|_: Error, _: &Context| Ok(0_u64))
         .named("fallback")
-        .before(|event: &mut u64, _: &Context| Ok(*event += 1))
+        .before(|event: &mut u64, _: &Context| {
+            *event += 1;
+            Ok(())
+        })
         .handler(borrowing)
         .unwrap();
     let ctx = context();

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use lambda_runtime::{Context, Error, LambdaEvent};
 
 use crate::chain::{Accept, Chain, FnHandler, Placeholder, Reshape, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap};
-use crate::closures::{After, Before, OnError};
+use crate::closures::{After, Before, Inward, MapEvent, OnError};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
@@ -170,6 +170,23 @@ impl<M, Older, P, T, K> Stack<M, Older, P, T, K> {
 /// ```
 pub type Hosting<L, Ev, Resp, Older> = Stack<TowerLayer<L, Ev, Resp>, Older, (), Auto, Changes>;
 
+/// The stack entry [`HandlerBuilder::map_event`] adds: a
+/// [`MapEvent`](crate::chain::MapEvent) transform, as [`Hosting`] is a hosted layer's.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::{Identity, Inward, Mapping};
+/// use lambda_middleware::{Context, Error, Handler, HandlerBuilder};
+///
+/// fn parse(text: String, _: &Context) -> Result<Inward<u64, u64>, Error> {
+///     Ok(Inward::Continue(text.parse()?))
+/// }
+/// type Parsing = fn(String, &Context) -> Result<Inward<u64, u64>, Error>;
+/// let builder: HandlerBuilder<Mapping<Parsing, String, u64, u64, Identity>> =
+///     Handler::builder().map_event(parse as Parsing);
+/// ```
+pub type Mapping<F, E, I, R, Older> = Stack<MapEvent<F, E, I, R>, Older, (), Auto, Changes>;
+
 /// The middlewares of a stack, and their params, can be cloned: what a
 /// [`ChainLayer`](crate::layer::ChainLayer) needs, since tower calls `Layer::layer` for
 /// each service it wraps and each call makes a chain of its own.
@@ -292,7 +309,10 @@ impl<S> HandlerBuilder<S> {
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
     /// let handler = Handler::builder()
-    ///     .before(|event: &mut Value, _: &Context| Ok(event["status_id"] = json!("pending")))
+    ///     .before(|event: &mut Value, _: &Context| {
+    ///         event["status_id"] = json!("pending");
+    ///         Ok(())
+    ///     })
     ///     .handler(handler)?;
     /// assert_eq!(handler.invoke_with(json!({}), &Context::default()).await?, json!({ "status": "pending" }));
     /// # Ok(()) }
@@ -323,7 +343,10 @@ impl<S> HandlerBuilder<S> {
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
     /// let handler = Handler::builder()
-    ///     .after(|response: &mut Value, ctx: &Context| Ok(response["headers"]["X-Request-Id"] = json!(ctx.request_id)))
+    ///     .after(|response: &mut Value, ctx: &Context| {
+    ///         response["headers"]["X-Request-Id"] = json!(ctx.request_id);
+    ///         Ok(())
+    ///     })
     ///     .handler(handler)?;
     /// let mut context = Context::default();
     /// context.request_id = "8f5c7c3e".into();
@@ -367,6 +390,53 @@ impl<S> HandlerBuilder<S> {
         F: Fn(Error, &Context) -> Result<R, Error> + Send + Sync,
     {
         self.middleware(OnError::new("on_error", hook))
+    }
+
+    /// Adds a transform made of one closure that maps the event on the way in: it gets
+    /// the event and the context, and hands the rest of the chain another event
+    /// (`Ok(Inward::Continue(..))`, often a [`With`](crate::With) carrying what it
+    /// found), answers at once (`Ok(Inward::RespondEarly(response))`), or fails (`Err`).
+    /// The response passes back unchanged. Its name is `map_event`;
+    /// [`named`](HandlerBuilder::named) gives it another.
+    ///
+    /// An `async` transform underneath: its future is the closure's outcome and the rest
+    /// of the chain's, with no box and no allocation.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::chain::Inward;
+    /// use lambda_middleware::{Context, Error, Handler, With};
+    /// use serde_json::{Value, json};
+    ///
+    /// struct Claims {
+    ///     sub: String,
+    /// }
+    ///
+    /// async fn handler(event: With<Claims, Value>, _: &Context) -> Result<Value, Error> {
+    ///     Ok(json!({ "statusCode": 200, "body": event.data.sub }))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .map_event(|event: Value, _: &Context| {
+    ///         let bearer = event["headers"]["authorization"].as_str().and_then(|h| h.strip_prefix("Bearer "));
+    ///         Ok(match bearer {
+    ///             Some(token) => Inward::Continue(With::new(Claims { sub: token.to_owned() }, event)),
+    ///             None => Inward::RespondEarly(json!({ "statusCode": 401 })),
+    ///         })
+    ///     })
+    ///     .handler(handler)?;
+    ///
+    /// let event = json!({ "headers": { "authorization": "Bearer ada" } });
+    /// assert_eq!(handler.invoke_with(event, &Context::default()).await?["body"], "ada");
+    /// assert_eq!(handler.invoke_with(json!({ "headers": {} }), &Context::default()).await?["statusCode"], 401);
+    /// # Ok(()) }
+    /// ```
+    pub fn map_event<E, I, R, F>(self, hook: F) -> HandlerBuilder<Mapping<F, E, I, R, S>>
+    where
+        F: Fn(E, &Context) -> Result<Inward<I, R>, Error> + Send + Sync,
+    {
+        self.transform(MapEvent::new("map_event", hook))
     }
 
     /// Adds a middleware with its params (its [`Middleware::Params`](crate::Middleware::Params)).
@@ -899,6 +969,12 @@ impl<F, R> Rename for OnError<F, R> {
     }
 }
 
+impl<F, E, I, R> Rename for MapEvent<F, E, I, R> {
+    fn rename(self, name: &'static str) -> Self {
+        self.with_name(name)
+    }
+}
+
 impl<M: Rename, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
     /// Names the closure middleware just added, for its `## name` span.
     ///
@@ -909,7 +985,10 @@ impl<M: Rename, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
     /// async fn handler(event: u64, _: &Context) -> Result<u64, Error> { Ok(event) }
     ///
     /// let handler = Handler::builder()
-    ///     .before(|event: &mut u64, _: &Context| Ok(*event += 1))
+    ///     .before(|event: &mut u64, _: &Context| {
+    ///         *event += 1;
+    ///         Ok(())
+    ///     })
     ///     .named("increment")
     ///     .traced()
     ///     .handler(handler)?;

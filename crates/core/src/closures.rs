@@ -233,3 +233,109 @@ macro_rules! clone_and_debug {
 }
 
 clone_and_debug!(Before<F, E, T>, After<F, R>, OnError<F, R>);
+
+/// What a [`map_event`](crate::HandlerBuilder::map_event) closure returns: the event to
+/// hand inwards, or a response to answer with at once.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::Inward;
+///
+/// let inward: Inward<u64, &str> = Inward::Continue(7);
+/// assert_eq!(inward, Inward::Continue(7));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a `map_event` closure returns an `Inward`: `Continue(event)` or `RespondEarly(response)`"]
+pub enum Inward<E, R> {
+    /// The rest of the chain runs on this event.
+    Continue(E),
+    /// Answer with this response; the rest of the chain and the handler do not run.
+    RespondEarly(R),
+}
+
+/// A transform made of one closure that maps the event on the way in
+/// ([`HandlerBuilder::map_event`](crate::HandlerBuilder::map_event)).
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::{Inward, MapEvent};
+/// use lambda_middleware::{Context, Error};
+///
+/// let parse = MapEvent::new("parse", |text: String, _: &Context| {
+///     Ok::<_, Error>(Inward::<u64, u64>::Continue(text.parse()?))
+/// });
+/// assert_eq!(format!("{parse:?}"), "MapEvent(\"parse\")");
+/// ```
+pub struct MapEvent<F, E, I, R> {
+    name: &'static str,
+    hook: F,
+    _types: PhantomData<fn(E) -> (I, R)>,
+}
+
+impl<F, E, I, R> MapEvent<F, E, I, R> {
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The transform named `name` (its `## name` span when traced) running `hook`.
+    pub fn new(name: &'static str, hook: F) -> Self
+    where
+        F: Fn(E, &Context) -> Result<Inward<I, R>, Error>,
+    {
+        MapEvent {
+            name,
+            hook,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<F, E, I, R> crate::transform::Transform<I, R> for MapEvent<F, E, I, R>
+where
+    F: Fn(E, &Context) -> Result<Inward<I, R>, Error> + Send + Sync,
+    E: Send,
+    I: Send,
+    R: Send,
+{
+    type Event = E;
+    type Response = R;
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn call<'n, N>(
+        &self,
+        _: &(),
+        event: E,
+        ctx: &Context,
+        next: crate::next::Next<'n, N, R>,
+    ) -> Result<crate::next::Proceeded<'n, R>, Error>
+    where
+        N: crate::chain::Invoke<I, Response = R>,
+    {
+        match (self.hook)(event, ctx)? {
+            Inward::Continue(inner) => Ok(next.run(inner).await?),
+            Inward::RespondEarly(response) => Ok(next.respond_early(response)),
+        }
+    }
+}
+
+impl<F: Clone, E, I, R> Clone for MapEvent<F, E, I, R> {
+    fn clone(&self) -> Self {
+        MapEvent {
+            name: self.name,
+            hook: self.hook.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+/// The name only: a closure has nothing to show.
+impl<F, E, I, R> fmt::Debug for MapEvent<F, E, I, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MapEvent").field(&self.name).finish()
+    }
+}

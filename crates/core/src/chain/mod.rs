@@ -37,8 +37,8 @@ pub use wrap::{ParamsOf, Wrap};
 // The builder's and the handler's type-level parts: named in a chain's type, rarely
 // written by hand.
 pub use crate::builder::Rename;
-pub use crate::builder::{Assemble, Changes, CloneStack, Hosting, Identity, Same, Stack};
-pub use crate::closures::{After, Before, IntoFlow, OnError};
+pub use crate::builder::{Assemble, Changes, CloneStack, Hosting, Identity, Mapping, Same, Stack};
+pub use crate::closures::{After, Before, IntoFlow, Inward, MapEvent, OnError};
 pub use crate::handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
 pub use crate::next::NextRun;
 
