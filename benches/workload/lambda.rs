@@ -120,6 +120,31 @@ macro_rules! lambda_hooks_decided_chain {
     };
 }
 
+/// `lambda_closures_chain!(P; x x x)`: the same steps as closure middlewares, a
+/// `.before` and an `.after` per token, tracing decided.
+macro_rules! lambda_closures_chain {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::Lambda(
+            lambda_middleware::Handler::builder()
+                $(
+                    .before(|event: &mut $p, _: &lambda_middleware::Context| {
+                        $crate::workload::step(event);
+                        Ok(())
+                    })
+                    .untraced()
+                    .after(|response: &mut $p, _: &lambda_middleware::Context| {
+                        let _ = stringify!($x);
+                        $crate::workload::step(response);
+                        Ok(())
+                    })
+                    .untraced()
+                )*
+                .handler($crate::workload::echo::<$p>)
+                .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
+        )
+    };
+}
+
 /// `lambda_traced_chain!(P; x x x)`: the same, every middleware `.traced()`.
 macro_rules! lambda_traced_chain {
     ($p:ty; $($x:ident)*) => {
@@ -154,5 +179,5 @@ macro_rules! hook {
 }
 
 pub(crate) use {
-    hook, lambda_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain, one,
+    hook, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain, one,
 };

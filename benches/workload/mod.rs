@@ -34,7 +34,7 @@ use lambda_middleware::{Context, Error};
 
 pub use payload::{Order, Payload};
 
-use lambda::{lambda_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain};
+use lambda::{lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain};
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
 use tower_hosted::lambda_tower_layers_chain;
@@ -100,6 +100,8 @@ pub enum Variant {
     Hooks,
     /// The same, every middleware `.untraced()`: nothing left to `POWERTOOLS_TRACE_MIDDLEWARES`.
     HooksDecided,
+    /// The same steps as closure middlewares (`.before`, `.after`), tracing decided.
+    ClosuresDecided,
     /// lambda-middleware, untraced, with an `fmt` subscriber installed.
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
@@ -123,13 +125,14 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 15] = [
+    pub const ALL: [Variant; 16] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
         Variant::Lambda,
         Variant::Hooks,
         Variant::HooksDecided,
+        Variant::ClosuresDecided,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
         Variant::LambdaTowerLayers,
@@ -150,6 +153,7 @@ impl Variant {
             Variant::Lambda => "lambda-middleware",
             Variant::Hooks => "lambda-middleware-hooks",
             Variant::HooksDecided => "lambda-middleware-hooks-decided",
+            Variant::ClosuresDecided => "lambda-middleware-closures-decided",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
             Variant::LambdaTowerLayers => "lambda-middleware-tower-layers",
@@ -175,6 +179,7 @@ impl Variant {
             Variant::Lambda => "lambda-middleware (invoke_with)",
             Variant::Hooks => "lambda-middleware, hooks (invoke_with)",
             Variant::HooksDecided => "lambda-middleware, hooks, tracing decided",
+            Variant::ClosuresDecided => "lambda-middleware, closures (.before/.after), tracing decided",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
             Variant::LambdaTowerLayers => "lambda-middleware hosting tower layers",
@@ -263,6 +268,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
         Variant::Lambda | Variant::LambdaSubscriber => dispatch_depth!(visitor, variant, depth, P, lambda_chain),
         Variant::Hooks => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_chain),
         Variant::HooksDecided => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_decided_chain),
+        Variant::ClosuresDecided => dispatch_depth!(visitor, variant, depth, P, lambda_closures_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
         Variant::LambdaTowerLayers => dispatch_depth!(visitor, variant, depth, P, lambda_tower_layers_chain),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),
