@@ -179,5 +179,6 @@ macro_rules! hook {
 }
 
 pub(crate) use {
-    hook, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain, one,
+    hook, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service,
+    lambda_traced_chain, one,
 };

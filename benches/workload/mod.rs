@@ -34,7 +34,10 @@ use lambda_middleware::{Context, Error};
 
 pub use payload::{Order, Payload};
 
-use lambda::{lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service, lambda_traced_chain};
+use lambda::{
+    lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service,
+    lambda_traced_chain,
+};
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
 use tower_hosted::lambda_tower_layers_chain;
