@@ -772,12 +772,14 @@ mod http_types {
     async fn http_error_handler_answers_axums_error_responses_in_its_json_shape_when_asked() {
         use lambda_middleware::middlewares::{HttpErrorHandler, HttpErrorHandlerParams};
 
+        #[derive(serde::Deserialize, serde::Serialize)]
+        struct Order {
+            id: u64,
+        }
         fn orders() -> axum::Router {
             axum::Router::new().route(
                 "/orders",
-                axum::routing::post(
-                    |axum::Json(order): axum::Json<serde_json::Value>| async move { axum::Json(order) },
-                ),
+                axum::routing::post(|axum::Json(order): axum::Json<Order>| async move { axum::Json(order) }),
             )
         }
         fn post(path: &str, body: &str) -> Request {
@@ -799,7 +801,7 @@ mod http_types {
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(body_text(response).await, r#"{"message":"Bad Request"}"#);
 
-        let response = json_errors.call(post("/orders", "[1, 2]")).await.unwrap();
+        let response = json_errors.call(post("/orders", r#"{"id":"seven"}"#)).await.unwrap();
         assert_eq!(response.status(), 422);
         assert_eq!(body_text(response).await, r#"{"message":"Unprocessable Entity"}"#);
 
@@ -817,7 +819,7 @@ mod http_types {
             .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
             .service(orders())
             .unwrap();
-        let response = plain.call(post("/orders", "[1, 2]")).await.unwrap();
+        let response = plain.call(post("/orders", r#"{"id":"seven"}"#)).await.unwrap();
         assert_eq!(response.status(), 422);
         assert!(
             body_text(response)

@@ -74,7 +74,7 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 /// use lambda_middleware::{Context, Error, Handler};
 /// use serde_json::{json, Value};
 ///
-/// async fn handler(event: Value, _: &Context) -> Result<Value, Error> {
+/// async fn echo_id(event: Value, _: &Context) -> Result<Value, Error> {
 ///     // The id is on every log line inside, and in the header for the handler to pass on.
 ///     let id = event["headers"]["x-correlation-id"].clone();
 ///     Ok(json!({ "statusCode": 200, "body": id.to_string() }))
@@ -85,7 +85,7 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 ///     .sources([CorrelationIdSource::header("x-correlation-id"), CorrelationIdSource::request_context_request_id()])
 ///     .response_header("x-correlation-id")
 ///     .build();
-/// let handler = Handler::builder().middleware_with(CorrelationId, params).handler(handler)?;
+/// let handler = Handler::builder().middleware_with(CorrelationId, params).handler(echo_id)?;
 ///
 /// let event = json!({ "headers": { "X-Correlation-Id": "order-7" } });
 /// let response = handler.invoke_with(event, &Context::default()).await?;
@@ -99,11 +99,11 @@ pub(crate) const SPAN_TARGET: &str = "lambda_middleware::middlewares::correlatio
 /// assert_eq!(response["headers"]["x-correlation-id"].as_str().unwrap().len(), 36); // generated
 ///
 /// // The default sources: the header, then API Gateway's request id.
-/// let handler = Handler::builder()
+/// let defaults = Handler::builder()
 ///     .middleware_with(CorrelationId, CorrelationIdParams::builder().build())
-///     .handler(handler)?;
+///     .handler(echo_id)?;
 /// let event = json!({ "headers": {}, "requestContext": { "requestId": "c6af9ac6" } });
-/// let response = handler.invoke_with(event, &Context::default()).await?;
+/// let response = defaults.invoke_with(event, &Context::default()).await?;
 /// assert_eq!(response["body"], r#""c6af9ac6""#);
 /// # Ok(()) }
 /// ```

@@ -91,7 +91,7 @@ pub struct CaptureLambdaHandler;
 /// use lambda_middleware::middlewares::CaptureLambdaHandlerParams;
 ///
 /// let params = CaptureLambdaHandlerParams::builder().name("place_order").capture_error(false).build();
-/// assert_eq!(params.name(), "place_order");
+/// assert_eq!(params.name(), Some("place_order"));
 /// ```
 #[derive(Clone, TypedBuilder)]
 pub struct CaptureLambdaHandlerParams {
