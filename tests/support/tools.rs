@@ -69,7 +69,15 @@ impl Lock {
         let started = Instant::now();
         loop {
             match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(Lock(path)),
+                Ok(()) => {
+                    // Who holds it, so that a holder killed mid-install (Ctrl-C) does not
+                    // keep the others waiting.
+                    let _ = std::fs::write(path.join("pid"), std::process::id().to_string());
+                    return Ok(Lock(path));
+                }
+                Err(_) if holder_is_gone(&path) => {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
                 Err(_) if started.elapsed() < INSTALL => std::thread::sleep(Duration::from_millis(250)),
                 Err(error) => return Err(format!("{} stayed locked ({error})", path.display())),
             }
@@ -79,8 +87,17 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Whether the process that took the lock `path` no longer runs. A lock whose holder has
+/// not written its id yet is taken as held.
+fn holder_is_gone(path: &Path) -> bool {
+    let Ok(pid) = std::fs::read_to_string(path.join("pid")) else {
+        return false;
+    };
+    !Path::new("/proc").join(pid.trim()).exists()
 }
 
 /// Runs an install step, bounded in time.
