@@ -170,7 +170,8 @@ use crate::next::{Next, Proceeded};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a middleware for events of type `{E}` with responses of type `{R}`",
     label = "this middleware does not fit the chain",
-    note = "every middleware in a chain must implement `Middleware<E, R>` for the event `E` and response `R` of the handler at its end"
+    note = "every middleware in a chain must implement `Middleware<E, R>` for the event `E` and response `R` of the handler at its end",
+    note = "a `Transform` (one that hands the layers inside it another event or response type) is added with `.transform(..)`, not `.middleware(..)`"
 )]
 pub trait Middleware<E, R>: Send + Sync {
     /// What the middleware takes when it is added: `()` for nothing, otherwise a
