@@ -12,21 +12,22 @@ pub mod middlewares {
     //!
     //! | middleware | what it does | feature | Powertools (Python) | Middy |
     //! |------------|--------------|---------|---------------------|-------|
-    //! | [`CaptureLambdaHandler`], [`CaptureHttpHandler`] | the handler's own `## <name>` segment: `ColdStart` and `Service` annotations, the response (an HTTP one as status and headers, its body when JSON) or the error as metadata | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
-    //! | [`InjectLambdaContext`] | a span carrying the request id, function name and version, X-Ray trace id and cold start | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
-    //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers, capped in size | — | `inject_lambda_context(log_event=True)` with data masking | `@middy/input-output-logger` |
-    //! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation ([`Metrics::current`]), written once at its end in the Embedded Metric Format, also on error; `ColdStart` | — | `Metrics` with `@metrics.log_metrics` | `@middy/cloudwatch-metrics` |
-    //! | [`CorrelationId`] | finds or generates a correlation id, records it on the span, echoes it in a header | — | `inject_lambda_context(correlation_id_path=...)` | — |
-    //! | `Validator` | JSON Schema validation of the event and the response, schemas compiled once | `validation` | `@validator(inbound_schema=..., outbound_schema=...)` | `@middy/validator` |
-    //! | [`HttpErrorHandler`] | turns errors into HTTP responses: 400, 404, 500 with the cause hidden and logged | — | event handler's `exception_handler` | `@middy/http-error-handler` |
-    //! | [`SecurityHeaders`] | the six security headers of the "combining utilities" example | — | middleware factory example | `@middy/http-security-headers` |
-    //! | [`Cors`] | CORS headers, and preflight `OPTIONS` answered without the handler | — | event handler's `CORSConfig` | `@middy/http-cors` |
-    //! | [`Warmup`] | answers a warmer's event without the handler | — | — | `@middy/warmup` |
-    //! | `Timeout` | fails the invocation a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
-    //! | [`Parse`] | parses the event (or the JSON in an envelope of it) into the handler's type | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
-    //! | [`JsonResponse`] | serialises the handler's value into an HTTP response | — | — | `http-response-serializer` |
-    //! | `SqsBatch` | processes an SQS batch record by record, reports only the failed ones | `sqs` | `process_partial_response` | `@middy/sqs-partial-batch-failure` |
-    //! | `Idempotent` | runs the handler once per idempotency key and replays its stored response to repeats; in memory or on DynamoDB | `idempotency` (`dynamodb`) | `@idempotent` | — |
+    //! | [`CaptureLambdaHandler`], [`CaptureHttpHandler`] | the handler's own `## <name>` segment in the trace (named after the function unless told): `ColdStart` and `Service` annotations, the response — an HTTP one as status and headers, its body when JSON — or the error as metadata (see [Observability](crate::guide::observability)) | — | `@tracer.capture_lambda_handler` | Powertools for TypeScript's `captureLambdaHandler` |
+    //! | [`InjectLambdaContext`] | a span with the request id, function name and version, X-Ray trace id and `cold_start` around everything inside it | — | `@logger.inject_lambda_context` | Powertools for TypeScript's `injectLambdaContext` |
+    //! | [`LogEvent`] | logs the event (and the response), redacting JSON pointers (into base64 bodies too, header names in any case) and credential headers by default, capped in size | — | `log_event=True` with data masking | `input-output-logger` |
+    //! | [`Metrics`] | CloudWatch metrics from anywhere in the invocation (`Metrics::current()`), written once at its end as EMF, also on error; several dimension sets, a timestamp, single metrics; `ColdStart`; a count of every invocation (`count_invocations`), early answers included | — | `Metrics` with `@metrics.log_metrics` | `cloudwatch-metrics` |
+    //! | [`JsonLogger`](crate::observe::JsonLogger) (a `tracing` layer; [`observe::init`](crate::observe::init) sets it up) | JSON log lines with Powertools' keys and the invocation's context; the level in Powertools' order; log buffering (`LogBuffering`) | — | `Logger` | — |
+    //! | [`CorrelationId`] | finds (by default the header, then `requestContext.requestId`, as Powertools' API Gateway path; or a JSON pointer) or makes a correlation id, records it and its source on the span, echoes it | — | `correlation_id_path` | — |
+    //! | `Validator` | JSON Schema validation of the event and the response, compiled once | `validation` | `@validator` | `validator` |
+    //! | [`HttpErrorHandler`] | errors become HTTP responses: 400, 404, 500 with the cause logged, not returned; with `json_error_responses`, the service's own error responses (axum's rejections and 404s) too | — | event handler exceptions | `http-error-handler` |
+    //! | [`SecurityHeaders`] | the six headers of Powertools' "combining utilities" example, each overridable | — | middleware factory example | `http-security-headers` |
+    //! | [`Cors`] | CORS headers, `Vary: Origin` on every answer that depends on it; preflight `OPTIONS` answered without the handler | — | `CORSConfig` | `http-cors` |
+    //! | [`Warmup`] | a warmer's event answered without the handler | — | — | `warmup` |
+    //! | `Timeout` | fails with a `TimeoutError` a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
+    //! | `SqsBatch` | an SQS batch processed record by record; only the failed ids go back (`batchItemFailures`) | `sqs` | `process_partial_response` | `sqs-partial-batch-failure` |
+    //! | `Idempotent` | the handler runs once per idempotency key; repeats get its stored response, repeats in flight an `AlreadyInProgress` error (see [Idempotency](crate::guide::idempotent_payments)) | `idempotency`, `dynamodb` | `@idempotent` | — |
+    //! | [`Parse`] (a transform) | the event, or the JSON in an envelope of it, parsed into the handler's type; a `ParseError` naming the path otherwise (a 400 behind `HttpErrorHandler`) | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
+    //! | [`JsonResponse`] (a transform) | the handler's `Serialize` value as an HTTP response: status, JSON content type, body | — | — | `http-response-serializer` |
     //!
     //! Each lives in a crate of its own (see the crate's front page, "The crates"); this
     //! module gathers them so that one `use` finds any of them.

@@ -946,6 +946,11 @@ impl<M, Older, P, T: TraceChoice, K> fmt::Debug for Stack<M, Older, P, T, K> {
 /// The name of a closure middleware ([`before`](HandlerBuilder::before),
 /// [`after`](HandlerBuilder::after), [`on_error`](HandlerBuilder::on_error)), for its
 /// `## name` span when traced: what [`HandlerBuilder::named`] sets.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a closure middleware, so `.named(..)` cannot name it",
+    label = "`.named(..)` follows `.before(..)`, `.after(..)`, `.on_error(..)` or `.map_event(..)`",
+    note = "a middleware type names itself: implement `Middleware::name` (or `Transform::name`)"
+)]
 pub trait Rename {
     /// The same middleware, called `name`.
     fn rename(self, name: &'static str) -> Self;
@@ -975,7 +980,7 @@ impl<F, E, I, R> Rename for MapEvent<F, E, I, R> {
     }
 }
 
-impl<M: Rename, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
+impl<M, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
     /// Names the closure middleware just added, for its `## name` span.
     ///
     /// ```
@@ -994,7 +999,12 @@ impl<M: Rename, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
     ///     .handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn named(self, name: &'static str) -> Self {
+    // The bound is on the method, not the `impl`, so that naming a middleware type gets
+    // `Rename`'s message rather than "the method exists but its bounds are not satisfied".
+    pub fn named(self, name: &'static str) -> Self
+    where
+        M: Rename,
+    {
         let Stack {
             middleware,
             params,

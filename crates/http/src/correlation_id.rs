@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
+use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -178,9 +179,8 @@ impl CorrelationIdSource {
     /// ```
     pub fn describe(&self) -> Cow<'static, str> {
         match self {
-            CorrelationIdSource::Header(name) => Cow::Owned(format!("header {name}")),
             CorrelationIdSource::RequestContextRequestId => Cow::Borrowed("requestContext.requestId"),
-            CorrelationIdSource::Pointer(pointer) => Cow::Owned(format!("pointer {pointer}")),
+            source => Cow::Owned(SourceName::Found(source).to_string()),
         }
     }
 }
@@ -268,11 +268,11 @@ where
             None => (generate(params.fallback, ctx), None),
         };
         let source = match found_in {
-            Some(index) => params.sources[index].describe(),
+            Some(index) => SourceName::Found(&params.sources[index]),
             None if params.fallback == CorrelationIdFallback::LambdaRequestId && id == ctx.request_id => {
-                Cow::Borrowed("Lambda request id")
+                SourceName::Made("Lambda request id")
             }
-            None => Cow::Borrowed("generated"),
+            None => SourceName::Made("generated"),
         };
         if let Some(CorrelationIdSource::Header(name)) = params.sources.first() {
             if found_in != Some(0) && !event.set_header(name, &id) {
@@ -304,6 +304,24 @@ where
             }
         }
         Ok(response)
+    }
+}
+
+/// Where the id came from, as the span's `correlation_id_source` field shows it: written
+/// when a subscriber formats the field, so an invocation allocates nothing for it.
+enum SourceName<'a> {
+    Found(&'a CorrelationIdSource),
+    Made(&'static str),
+}
+
+impl fmt::Display for SourceName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceName::Found(CorrelationIdSource::Header(name)) => write!(f, "header {name}"),
+            SourceName::Found(CorrelationIdSource::RequestContextRequestId) => f.write_str("requestContext.requestId"),
+            SourceName::Found(CorrelationIdSource::Pointer(pointer)) => write!(f, "pointer {pointer}"),
+            SourceName::Made(how) => f.write_str(how),
+        }
     }
 }
 

@@ -60,8 +60,9 @@ impl Default for LogBuffering {
 impl LogBuffering {
     /// Whether a line at `level` is held.
     pub(crate) fn holds(&self, level: &Level) -> bool {
-        // `Level`s order from ERROR (least verbose) up to TRACE (most); ERROR is never held.
-        *level >= self.buffer_at_verbosity.max(Level::WARN) && *level != Level::ERROR
+        // `Level`s order from ERROR (least verbose) up to TRACE (most): a level at WARN or
+        // more verbose than the one asked for is held, so ERROR never is.
+        *level >= self.buffer_at_verbosity.max(Level::WARN)
     }
 }
 

@@ -147,9 +147,10 @@ impl CaptureLambdaHandlerParams {
         let from_env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
         let name = match &self.name {
             Some(name) => name.clone(),
-            None => from_env(FUNCTION_NAME_ENV)
-                .or_else(|| from_env(crate::SERVICE_NAME_ENV))
-                .map_or(Cow::Borrowed(DEFAULT_NAME), Cow::Owned),
+            None => match from_env(FUNCTION_NAME_ENV) {
+                Some(function) => Cow::Owned(function),
+                None => Cow::Borrowed(service_name_from_env().unwrap_or(DEFAULT_NAME)),
+            },
         };
         Ok(Capture {
             name,

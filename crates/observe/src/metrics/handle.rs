@@ -51,11 +51,22 @@ pub struct InvocationMetrics {
     sink: Option<Arc<Sink>>,
 }
 
-/// Where [`InvocationMetrics::single_metric`] writes: the middleware's namespace and output.
-struct Sink {
-    namespace: Option<String>,
-    output: EmfOutput,
-    disabled: bool,
+/// Where [`InvocationMetrics::single_metric`] writes: the middleware's namespace and
+/// output. Made once per params and shared by their invocations.
+pub(crate) struct Sink {
+    pub(crate) namespace: Option<String>,
+    pub(crate) output: EmfOutput,
+    pub(crate) disabled: bool,
+}
+
+/// The output is a closure: the namespace and the switch are what there is to show.
+impl fmt::Debug for Sink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sink")
+            .field("namespace", &self.namespace)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How far from now CloudWatch takes a metric's timestamp: 14 days back, 2 hours ahead.
@@ -72,12 +83,8 @@ impl InvocationMetrics {
 
     /// The same, writing single metrics to `output` under `namespace` (nothing when
     /// `disabled`).
-    pub(crate) fn with_sink(mut self, namespace: Option<String>, output: EmfOutput, disabled: bool) -> Self {
-        self.sink = Some(Arc::new(Sink {
-            namespace,
-            output,
-            disabled,
-        }));
+    pub(crate) fn with_sink(mut self, sink: Arc<Sink>) -> Self {
+        self.sink = Some(sink);
         self
     }
 

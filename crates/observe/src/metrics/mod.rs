@@ -8,7 +8,7 @@ mod unit;
 
 use std::fmt;
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use lambda_runtime::{Context, Error};
@@ -19,7 +19,7 @@ pub use handle::InvocationMetrics;
 pub use unit::{MetricResolution, MetricUnit, UnknownUnit};
 
 use self::emf::MetricSet;
-use self::handle::CURRENT;
+use self::handle::{CURRENT, Sink};
 use super::env::{self, METRICS_DISABLED_ENV, METRICS_FUNCTION_NAME_ENV, METRICS_NAMESPACE_ENV};
 use super::time::epoch_millis;
 use crate::tracer::SERVICE_NAME_ENV;
@@ -257,6 +257,9 @@ pub struct MetricsParams {
     /// Write nothing. Default: `POWERTOOLS_METRICS_DISABLED` (a boolean), else `false`.
     #[builder(default = disabled_from_env(), setter(transform = |disabled: bool| Ok(disabled)))]
     disabled: Result<bool, BuildError>,
+    /// Where single metrics go, made at the first invocation and shared by the others.
+    #[builder(default, setter(skip))]
+    sink: OnceLock<Arc<Sink>>,
 }
 
 impl Default for MetricsParams {
@@ -285,6 +288,17 @@ fn disabled_from_env() -> Result<bool, BuildError> {
 const DEV_ENV: &str = "POWERTOOLS_DEV";
 
 impl MetricsParams {
+    /// The namespace and output single metrics use, shared by every invocation.
+    fn sink(&self) -> Arc<Sink> {
+        Arc::clone(self.sink.get_or_init(|| {
+            Arc::new(Sink {
+                namespace: self.namespace.clone(),
+                output: self.output.clone(),
+                disabled: matches!(self.disabled, Ok(true)),
+            })
+        }))
+    }
+
     /// Everything CloudWatch would refuse in every invocation, refused once.
     fn validate(&self) -> Result<(), String> {
         let namespace = self
@@ -344,11 +358,7 @@ impl<E: Send, R: Send> Middleware<E, R> for Metrics {
     {
         let cold_start = params.capture_cold_start_metric && crate::cold_start::is_cold_start(ctx);
         let metrics = InvocationMetrics::new(MetricSet::new(&params.default_dimensions, params.service.as_deref()))
-            .with_sink(
-                params.namespace.clone(),
-                params.output.clone(),
-                matches!(params.disabled, Ok(true)),
-            );
+            .with_sink(params.sink());
         let mut flush = Flush {
             metrics: metrics.clone(),
             params,
