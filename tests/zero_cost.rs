@@ -492,3 +492,45 @@ fn closure_middlewares_allocate_nothing() {
         "Handler([Before, After, OnError, Before, handler])"
     );
 }
+
+/// `#[middleware]` hook functions are hook middlewares: no box, no allocation per
+/// invocation, and a middleware without data is zero-sized, params lent included.
+#[test]
+fn attribute_middlewares_allocate_nothing() {
+    use lambda_middleware::middleware;
+
+    #[middleware(before)]
+    fn add(event: &mut u64, _: &Context, by: u64) -> Result<(), Error> {
+        *event += by;
+        Ok(())
+    }
+
+    #[middleware(after)]
+    fn scale(response: &mut u64, _: &Context, factor: &u64) -> Result<(), Error> {
+        *response *= *factor;
+        Ok(())
+    }
+
+    #[middleware(on_error)]
+    fn fallback(_: Error, _: &Context) -> Result<u64, Error> {
+        Ok(0)
+    }
+
+    let handler = Handler::builder()
+        .middleware_with(Add, AddParams::builder().by(1).build())
+        .middleware_with(Scale, ScaleParams::builder().factor(2).build())
+        .middleware(Fallback)
+        .middleware_with(Add, AddParams::builder().by(1).build())
+        .handler(borrowing)
+        .unwrap();
+    let ctx = context();
+    let (allocations, outputs) =
+        allocations_in(|| [1, 2, 3].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+    assert_eq!(outputs, [1, 2, 3].map(|payload| ((payload + 2) * 1000 + 7) * 2));
+    assert_eq!(
+        allocations, 0,
+        "allocations in three invocations of four attribute middlewares"
+    );
+    assert_eq!(format!("{handler:?}"), "Handler([Add, Scale, Fallback, Add, handler])");
+    assert_eq!(std::mem::size_of::<Fallback>(), 0);
+}

@@ -33,6 +33,7 @@ pub use diagnostic::{InvocationError, NamedError};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use hooks::Flow;
+pub use lambda_middleware_macros::middleware;
 pub use lambda_runtime::{Context, Error, LambdaEvent};
 pub use middleware::Middleware;
 pub use next::{Failure, Next, Proceeded};
