@@ -20,12 +20,19 @@ pub mod getting_started {}
 #[doc = include_str!("writing_middlewares.md")]
 pub mod writing_middlewares {}
 #[doc = include_str!("compiler_refuses.md")]
+#[doc = ""]
+#[doc = include_str!("../../tests/ui/README.md")]
 pub mod compiler_refuses {}
 #[doc = include_str!("http_api.md")]
 pub mod http_api {}
 #[doc = include_str!("tower_and_axum.md")]
 pub mod tower_and_axum {}
-#[doc = include_str!("sqs_consumer.md")]
+// Its examples need `sqs` and `idempotency` (docs.rs builds with every feature).
+#[cfg_attr(all(feature = "sqs", feature = "idempotency"), doc = include_str!("sqs_consumer.md"))]
+#[cfg_attr(
+    not(all(feature = "sqs", feature = "idempotency")),
+    doc = "An SQS consumer with typed records, partial batch failures and idempotency (features `sqs` and `idempotency`)."
+)]
 pub mod sqs_consumer {}
 #[doc = include_str!("idempotent_payments.md")]
 pub mod idempotent_payments {}

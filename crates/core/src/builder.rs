@@ -6,8 +6,10 @@ use std::marker::PhantomData;
 
 use lambda_runtime::{Context, Error, LambdaEvent};
 
-use crate::chain::{Accept, Chain, FnHandler, Placeholder, Reshape, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap};
-use crate::closures::{After, Before, Inward, MapEvent, OnError};
+use crate::chain::{
+    Accept, Chain, FnHandler, Placeholder, Reshape, RunsOn, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap,
+};
+use crate::closures::{After, AfterOutcome, Before, Inward, MapEvent, OnError};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
@@ -319,7 +321,7 @@ impl<S> HandlerBuilder<S> {
     /// ```
     pub fn before<E, T, F>(self, hook: F) -> HandlerBuilder<Stack<Before<F, E, T>, S>>
     where
-        F: Fn(&mut E, &Context) -> Result<T, Error> + Send + Sync,
+        F: Fn(&mut E, &Context) -> T + Send + Sync,
     {
         self.middleware(Before::new("before", hook))
     }
@@ -354,9 +356,10 @@ impl<S> HandlerBuilder<S> {
     /// assert_eq!(response["headers"]["X-Request-Id"], "8f5c7c3e");
     /// # Ok(()) }
     /// ```
-    pub fn after<R, F>(self, hook: F) -> HandlerBuilder<Stack<After<F, R>, S>>
+    pub fn after<R, T, F>(self, hook: F) -> HandlerBuilder<Stack<After<F, R>, S>>
     where
-        F: Fn(&mut R, &Context) -> Result<(), Error> + Send + Sync,
+        F: Fn(&mut R, &Context) -> T + Send + Sync,
+        T: AfterOutcome,
     {
         self.middleware(After::new("after", hook))
     }
@@ -636,7 +639,8 @@ impl<S> HandlerBuilder<S> {
     where
         F: HandlerFn<Sig>,
         S: Assemble<FnHandler<F, Sig>>,
-        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+        S::Chain: Accept,
+        <S::Chain as Accept>::Event: RunsOn<S::Chain>,
     {
         self.end(FnHandler::new(handler))
     }
@@ -690,7 +694,8 @@ impl<S> HandlerBuilder<S> {
     where
         Svc: tower::Service<E>,
         S: Assemble<ServiceEnd<Svc, TakesEvent<E>>>,
-        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+        S::Chain: Accept,
+        <S::Chain as Accept>::Event: RunsOn<S::Chain>,
     {
         self.end(ServiceEnd::new(service))
     }
@@ -738,7 +743,8 @@ impl<S> HandlerBuilder<S> {
     where
         Svc: tower::Service<LambdaEvent<E>>,
         S: Assemble<ServiceEnd<Svc, TakesLambdaEvent<E>>>,
-        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+        S::Chain: Accept,
+        <S::Chain as Accept>::Event: RunsOn<S::Chain>,
     {
         self.end(ServiceEnd::new(service))
     }
@@ -868,17 +874,18 @@ impl<S> HandlerBuilder<S> {
     fn end<End>(self, end: End) -> Result<Handler<S::Chain>, BuildError>
     where
         S: Assemble<End>,
-        S::Chain: Accept + Chain<<S::Chain as Accept>::Event>,
+        S::Chain: Accept,
+        <S::Chain as Accept>::Event: RunsOn<S::Chain>,
     {
         let (trace_env, disabled) = tracing_from_env()?;
         let chain = self.stack.assemble(end);
-        chain.check_chain()?;
+        <<S::Chain as Accept>::Event as RunsOn<S::Chain>>::check(&chain)?;
         set_tracing_disabled(disabled);
         Ok(Handler::new(chain, trace_env))
     }
 }
 
-impl<M, Older, P, K> HandlerBuilder<Stack<M, Older, P, Auto, K>> {
+impl<S> HandlerBuilder<S> {
     /// Traces the middleware added last, whatever its definition and
     /// `POWERTOOLS_TRACE_MIDDLEWARES` say.
     ///
@@ -901,8 +908,11 @@ impl<M, Older, P, K> HandlerBuilder<Stack<M, Older, P, Auto, K>> {
     ///     .handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn traced(self) -> HandlerBuilder<Stack<M, Older, P, Traced, K>> {
-        HandlerBuilder::new(self.stack.retrace())
+    pub fn traced<D>(self) -> HandlerBuilder<D>
+    where
+        S: Retrace<Traced = D>,
+    {
+        HandlerBuilder::new(self.stack.traced())
     }
 
     /// Never traces the middleware added last, whatever its definition and
@@ -921,8 +931,56 @@ impl<M, Older, P, K> HandlerBuilder<Stack<M, Older, P, Auto, K>> {
     /// let handler = Handler::builder().middleware(Cache).untraced().handler(handler)?;
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn untraced(self) -> HandlerBuilder<Stack<M, Older, P, Untraced, K>> {
-        HandlerBuilder::new(self.stack.retrace())
+    pub fn untraced<D>(self) -> HandlerBuilder<D>
+    where
+        S: Retrace<Untraced = D>,
+    {
+        HandlerBuilder::new(self.stack.untraced())
+    }
+}
+
+/// A builder whose last middleware's tracing is not decided yet: what
+/// [`HandlerBuilder::traced`] and [`HandlerBuilder::untraced`] decide, once.
+///
+/// A bound rather than methods on that one builder type, for its message: `.traced()`
+/// with no middleware before it, or a second time, says what is wrong instead of
+/// "no method named `traced` found". (The methods name the new builder type `D` rather
+/// than `S::Traced` for the same reason: rustc then checks the bound where the method is
+/// called, and prints the message below.)
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::{Identity, Retrace, Stack};
+///
+/// fn decidable<S: Retrace>() {}
+/// decidable::<Stack<(), Identity>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`.traced()` and `.untraced()` decide the tracing of the middleware added just before them, and here there is none to decide",
+    label = "no middleware was added before this call, or its tracing was decided already",
+    note = "call `.traced()` or `.untraced()` once, right after the `.middleware(..)`, `.transform(..)`, `.before(..)`, ... it is for"
+)]
+pub trait Retrace {
+    /// The builder's stack with the last middleware traced.
+    type Traced;
+    /// The builder's stack with the last middleware never traced.
+    type Untraced;
+    #[doc(hidden)]
+    fn traced(self) -> Self::Traced;
+    #[doc(hidden)]
+    fn untraced(self) -> Self::Untraced;
+}
+
+impl<M, Older, P, K> Retrace for Stack<M, Older, P, Auto, K> {
+    type Traced = Stack<M, Older, P, Traced, K>;
+    type Untraced = Stack<M, Older, P, Untraced, K>;
+
+    fn traced(self) -> Self::Traced {
+        self.retrace()
+    }
+
+    fn untraced(self) -> Self::Untraced {
+        self.retrace()
     }
 }
 
@@ -1017,5 +1075,69 @@ impl<M, Older, P, T, K> HandlerBuilder<Stack<M, Older, P, T, K>> {
             older,
             _trace,
         })
+    }
+}
+
+/// What a builder lacks to be invoked or run: the handler function at the end of its
+/// chain. Implemented by nothing; it is the bound of the builder's `invoke`,
+/// `invoke_with` and `tower::Service` stand-ins, which exist for this message only —
+/// without them, `builder.invoke(..)` is "no method named `invoke` found" and
+/// `lambda_runtime::run(builder)` a list of tower's services.
+///
+/// ```compile_fail
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::{Context, Handler};
+///
+/// let builder = Handler::builder().before(|_: &mut u64, _: &Context| Ok(()));
+/// let _ = builder.invoke_with(1_u64, &Context::default()); // no `.handler(f)?` yet
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a `HandlerBuilder` cannot be invoked or run: its chain has no handler function yet",
+    label = "this is a builder, not a `Handler`",
+    note = "end the chain with `.handler(f)?` (or `.service(s)?`): the `Handler` it returns is what `invoke`, `invoke_with` and `lambda_runtime::run` take"
+)]
+pub trait Finished {
+    #[doc(hidden)]
+    fn never(&self) -> std::convert::Infallible;
+}
+
+impl<S> HandlerBuilder<S> {
+    #[doc(hidden)]
+    #[allow(unreachable_code)] // `never` returns no value: it cannot be called
+    pub fn invoke<E>(&self, event: LambdaEvent<E>) -> std::future::Ready<Result<(), Error>>
+    where
+        S: Finished,
+    {
+        let _ = event;
+        match self.stack.never() {}
+    }
+
+    #[doc(hidden)]
+    #[allow(unreachable_code)]
+    pub fn invoke_with<E>(&self, event: E, ctx: &Context) -> std::future::Ready<Result<(), Error>>
+    where
+        S: Finished,
+    {
+        let _ = (event, ctx);
+        match self.stack.never() {}
+    }
+}
+
+#[doc(hidden)]
+#[allow(unreachable_code)]
+impl<S, E> tower::Service<LambdaEvent<E>> for HandlerBuilder<S>
+where
+    S: Finished,
+{
+    type Response = ();
+    type Error = Error;
+    type Future = std::future::Ready<Result<(), Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Error>> {
+        match self.stack.never() {}
+    }
+
+    fn call(&mut self, _: LambdaEvent<E>) -> Self::Future {
+        match self.stack.never() {}
     }
 }

@@ -42,6 +42,83 @@ impl<R> IntoFlow<R> for Flow<R> {
     }
 }
 
+/// What a `before` closure may return: `()` or `Ok(())` to go on, a [`Flow`] (bare or
+/// in `Ok`) to go on or answer early, an `Err` to fail.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::BeforeOutcome;
+/// use lambda_middleware::{Error, Flow};
+///
+/// assert_eq!(BeforeOutcome::<u8>::into_outcome(()).unwrap(), Flow::Continue);
+/// assert_eq!(Flow::RespondEarly(7_u8).into_outcome().unwrap(), Flow::RespondEarly(7));
+/// assert_eq!(BeforeOutcome::<u8>::into_outcome(Ok::<(), Error>(())).unwrap(), Flow::Continue);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a `before` closure returns `()`, `Ok(())`, a `Flow` or `Err(error)`, not `{Self}`",
+    label = "the closure's value",
+    note = "`Err` carries a `lambda_runtime::Error` (anything `.into()` it, or `?`); `Flow::RespondEarly(response)` answers with the chain's response type"
+)]
+pub trait BeforeOutcome<R> {
+    /// The flow this value stands for, or the error it carries.
+    fn into_outcome(self) -> Result<Flow<R>, Error>;
+}
+
+impl<R> BeforeOutcome<R> for () {
+    #[inline(always)]
+    fn into_outcome(self) -> Result<Flow<R>, Error> {
+        Ok(Flow::Continue)
+    }
+}
+
+impl<R> BeforeOutcome<R> for Flow<R> {
+    #[inline(always)]
+    fn into_outcome(self) -> Result<Flow<R>, Error> {
+        Ok(self)
+    }
+}
+
+impl<R, T: IntoFlow<R>> BeforeOutcome<R> for Result<T, Error> {
+    #[inline(always)]
+    fn into_outcome(self) -> Result<Flow<R>, Error> {
+        self.map(IntoFlow::into_flow)
+    }
+}
+
+/// What an `after` closure may return: `()` or `Ok(())`, or an `Err` to fail.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::AfterOutcome;
+/// use lambda_middleware::Error;
+///
+/// assert!(().into_outcome().is_ok());
+/// assert!(Err::<(), Error>("refused".into()).into_outcome().is_err());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "an `after` closure returns `()`, `Ok(())` or `Err(error)`, not `{Self}`",
+    label = "the closure's value",
+    note = "it changes the response in place (`&mut R`); `Err` carries a `lambda_runtime::Error` (anything `.into()` it, or `?`)"
+)]
+pub trait AfterOutcome {
+    /// `Ok(())`, or the error it carries.
+    fn into_outcome(self) -> Result<(), Error>;
+}
+
+impl AfterOutcome for () {
+    #[inline(always)]
+    fn into_outcome(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl AfterOutcome for Result<(), Error> {
+    #[inline(always)]
+    fn into_outcome(self) -> Result<(), Error> {
+        self
+    }
+}
+
 /// A middleware that runs a closure before the rest of the chain
 /// ([`HandlerBuilder::before`](crate::HandlerBuilder::before)).
 ///
@@ -108,7 +185,7 @@ impl<F, E, T> Before<F, E, T> {
     /// The middleware named `name` (its `## name` span when traced) running `hook`.
     pub fn new(name: &'static str, hook: F) -> Self
     where
-        F: Fn(&mut E, &Context) -> Result<T, Error>,
+        F: Fn(&mut E, &Context) -> T,
     {
         Before {
             name,
@@ -125,9 +202,10 @@ impl<F, R> After<F, R> {
     }
 
     /// The middleware named `name` (its `## name` span when traced) running `hook`.
-    pub fn new(name: &'static str, hook: F) -> Self
+    pub fn new<T>(name: &'static str, hook: F) -> Self
     where
-        F: Fn(&mut R, &Context) -> Result<(), Error>,
+        F: Fn(&mut R, &Context) -> T,
+        T: AfterOutcome,
     {
         After {
             name,
@@ -158,8 +236,8 @@ impl<F, R> OnError<F, R> {
 
 impl<F, E, R, T> Middleware<E, R> for Before<F, E, T>
 where
-    F: Fn(&mut E, &Context) -> Result<T, Error> + Send + Sync,
-    T: IntoFlow<R>,
+    F: Fn(&mut E, &Context) -> T + Send + Sync,
+    T: BeforeOutcome<R>,
     E: Send,
     R: Send,
 {
@@ -170,13 +248,14 @@ where
     }
 
     fn before(&self, _: &(), event: &mut E, ctx: &Context) -> Result<Flow<R>, Error> {
-        (self.hook)(event, ctx).map(IntoFlow::into_flow)
+        (self.hook)(event, ctx).into_outcome()
     }
 }
 
-impl<F, E, R> Middleware<E, R> for After<F, R>
+impl<F, E, R, T> Middleware<E, R> for After<F, R>
 where
-    F: Fn(&mut R, &Context) -> Result<(), Error> + Send + Sync,
+    F: Fn(&mut R, &Context) -> T + Send + Sync,
+    T: AfterOutcome,
     E: Send,
     R: Send,
 {
@@ -187,7 +266,7 @@ where
     }
 
     fn after(&self, _: &(), response: &mut R, ctx: &Context) -> Result<(), Error> {
-        (self.hook)(response, ctx)
+        (self.hook)(response, ctx).into_outcome()
     }
 }
 

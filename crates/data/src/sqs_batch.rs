@@ -156,7 +156,12 @@ impl<C> SqsBatch<C> {
     /// let batch = SqsBatch::new(Handler::builder().handler(process)?);
     /// # Ok::<(), lambda_middleware::BuildError>(())
     /// ```
-    pub fn new(records: Handler<C>) -> Self {
+    pub fn new(records: Handler<C>) -> Self
+    where
+        // Here rather than only where the batch runs, so that a chain of another event
+        // type is refused where the batch is made, not at `lambda_runtime::run(batch)`.
+        C: Chain<SqsMessage>,
+    {
         SqsBatch { records, fifo: None }
     }
 

@@ -15,8 +15,8 @@ use syn::{
 ///
 /// | the function | is | its mandatory arguments |
 /// |---|---|---|
-/// | `#[middleware(before)] fn` | the `before` hook | `event: &mut E, ctx: &Context`; returns `Result<(), _>` to go on or `Result<Flow<R>, _>` |
-/// | `#[middleware(after)] fn` | the `after` hook | `response: &mut R, ctx: &Context`; returns `Result<(), _>` |
+/// | `#[middleware(before)] fn` | the `before` hook | `event: &mut E, ctx: &Context`; returns `Result<(), _>` to go on or fail, `Result<Flow<R>, _>` to answer early, or nothing |
+/// | `#[middleware(after)] fn` | the `after` hook | `response: &mut R, ctx: &Context`; returns `Result<(), _>`, or nothing |
 /// | `#[middleware(on_error)] fn` | the `on_error` hook | `error: Error, ctx: &Context`; returns `Result<R, _>` |
 /// | `#[middleware] async fn` | `call`, around the rest of the chain | `event: E, ctx: &Context, next: Next`; returns `Result<Proceeded<R>, Error>` |
 ///
@@ -139,9 +139,9 @@ impl Kind {
     fn signature(self) -> &'static str {
         match self {
             Kind::Before => {
-                "fn(event: &mut E, ctx: &Context, params..) -> Result<(), Error> (or Result<Flow<R>, Error>)"
+                "fn(event: &mut E, ctx: &Context, params..) -> Result<(), Error> (or Result<Flow<R>, Error>, or no return type)"
             }
-            Kind::After => "fn(response: &mut R, ctx: &Context, params..) -> Result<(), Error>",
+            Kind::After => "fn(response: &mut R, ctx: &Context, params..) -> Result<(), Error> (or no return type)",
             Kind::OnError => "fn(error: Error, ctx: &Context, params..) -> Result<R, Error>",
             Kind::Around => "async fn(event: E, ctx: &Context, next: Next, params..) -> Result<Proceeded<R>, Error>",
         }
@@ -333,7 +333,26 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
     let body_impl = match kind {
         Kind::Before => {
             let event = referent(&inputs[0].ty, "a `before` hook takes the event as `&mut E` first")?;
-            let ok = result_ok(&function.sig.output, kind)?;
+            // No return type: the hook always goes on.
+            let infallible = matches!(function.sig.output, ReturnType::Default);
+            let ok = if infallible {
+                parse_quote!(())
+            } else {
+                result_ok(&function.sig.output, kind)?
+            };
+            let run = if infallible {
+                quote! {
+                    #fn_name(event, ctx #(, #pass)*);
+                    ::core::result::Result::Ok(#krate::Flow::Continue)
+                }
+            } else {
+                quote! {
+                    match #fn_name(event, ctx #(, #pass)*) {
+                        ::core::result::Result::Ok(flow) => ::core::result::Result::Ok(#krate::chain::IntoFlow::into_flow(flow)),
+                        ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
+                    }
+                }
+            };
             quote! {
                 impl<#(#user_params,)* __R: ::core::marker::Send> #middleware<#event, __R> for #struct_name
                 where
@@ -350,16 +369,21 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     #[inline]
                     fn before(&self, __params: &#params_type, event: &mut #event, ctx: &#context) -> ::core::result::Result<#krate::Flow<__R>, #error> {
                         let _ = __params;
-                        match #fn_name(event, ctx #(, #pass)*) {
-                            ::core::result::Result::Ok(flow) => ::core::result::Result::Ok(#krate::chain::IntoFlow::into_flow(flow)),
-                            ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
-                        }
+                        #run
                     }
                 }
             }
         }
         Kind::After => {
             let response = referent(&inputs[0].ty, "an `after` hook takes the response as `&mut R` first")?;
+            let run = if matches!(function.sig.output, ReturnType::Default) {
+                quote! {
+                    #fn_name(response, ctx #(, #pass)*);
+                    ::core::result::Result::Ok(())
+                }
+            } else {
+                quote!(#fn_name(response, ctx #(, #pass)*).map_err(::core::convert::Into::into))
+            };
             quote! {
                 impl<#(#user_params,)* __E: ::core::marker::Send> #middleware<__E, #response> for #struct_name
                 where
@@ -375,7 +399,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     #[inline]
                     fn after(&self, __params: &#params_type, response: &mut #response, ctx: &#context) -> ::core::result::Result<(), #error> {
                         let _ = __params;
-                        #fn_name(response, ctx #(, #pass)*).map_err(::core::convert::Into::into)
+                        #run
                     }
                 }
             }

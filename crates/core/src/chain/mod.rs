@@ -36,9 +36,9 @@ pub use wrap::{ParamsOf, Wrap};
 
 // The builder's and the handler's type-level parts: named in a chain's type, rarely
 // written by hand.
-pub use crate::builder::Rename;
 pub use crate::builder::{Assemble, Changes, CloneStack, Hosting, Identity, Mapping, Same, Stack};
-pub use crate::closures::{After, Before, IntoFlow, Inward, MapEvent, OnError};
+pub use crate::builder::{Finished, Rename, Retrace};
+pub use crate::closures::{After, AfterOutcome, Before, BeforeOutcome, IntoFlow, Inward, MapEvent, OnError};
 pub use crate::handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
 pub use crate::next::NextRun;
 
@@ -47,7 +47,10 @@ use crate::trace::choice::EnvTrace;
 pub(crate) mod sealed {
     /// Implemented by the chain's own types only.
     pub trait Sealed {}
-    pub trait SameParams<T> {}
+    pub trait SameParams<T> {
+        /// The params, as the type the middleware takes (they are that type).
+        fn as_params(&self) -> &T;
+    }
 
     /// The permission to run a chain: its field is private to the crate, so only the
     /// crate can make one, and every method that runs a chain asks for one.
@@ -172,6 +175,11 @@ pub trait Invoke<E>: Respond + Send + Sync {
 /// Its response type comes from the supertrait [`Respond`]: write `C::Response` or
 /// `C: Chain<E, Response = R>` in a bound, and `<C as Respond>::Response` for the fully
 /// qualified path (`<C as Chain<E>>::Response` does not name it).
+#[diagnostic::on_unimplemented(
+    message = "this chain cannot run events of type `{E}`: a layer in it, or its handler, takes another type",
+    label = "the chain is built here",
+    note = "every middleware of a chain implements `Middleware<E, R>` for the event `E` and response `R` of the layers inside it, and the handler takes the event the innermost layer hands it"
+)]
 pub trait Chain<E>: Respond + Send + Sync {
     /// Whether some middleware of the chain left its tracing to
     /// `POWERTOOLS_TRACE_MIDDLEWARES` (neither the builder nor its definition decided).
@@ -192,6 +200,39 @@ pub trait Chain<E>: Respond + Send + Sync {
         ctx: &Context,
         token: Token,
     ) -> impl Future<Output = Result<Self::Response, Error>> + Send;
+}
+
+/// `E` is an event the chain `C` runs on: `C: Chain<E>`, written with the event first.
+///
+/// The builder's `.handler(f)` asks for this instead of `C: Chain<E>` for its message.
+/// rustc leaves a bound whose subject is not inferred yet (the handler's event type `E`)
+/// until it is, so the handler's signature decides `E` first, and a middleware of
+/// another event type is then reported as "`Trim` is not a middleware for events of
+/// type `Value`". Asked as `C: Chain<E>`, rustc infers `E` from the middleware first
+/// and reports the handler as "type mismatch in function arguments".
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::{Chain, RunsOn};
+///
+/// fn runs<E: RunsOn<C>, C>() {}
+/// fn same<E, C: Chain<E>>() { runs::<E, C>() }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this chain cannot run events of type `{Self}`: a layer in it takes another type",
+    label = "the chain is built here",
+    note = "every middleware of a chain implements `Middleware<E, R>` for the event `E` and response `R` of the layers inside it, and the handler takes the event the innermost layer hands it"
+)]
+pub trait RunsOn<C>: Sized {
+    #[doc(hidden)]
+    fn check(chain: &C) -> Result<(), crate::BuildError>;
+}
+
+impl<E, C: Chain<E>> RunsOn<C> for E {
+    #[inline]
+    fn check(chain: &C) -> Result<(), crate::BuildError> {
+        chain.check_chain()
+    }
 }
 
 /// The rest of the chain below one middleware: a borrow of it, plus the tracing mode

@@ -76,14 +76,15 @@ where
     type Event = <M as Transform<<I as Accept>::Event, <I as Respond>::Response>>::Event;
 }
 
-// Not listed among the chains an error could have meant: a chain of plain middlewares
-// that does not fit is about `Wrap`, and a transform that does not fit is named in the
-// error's notes anyway.
-#[diagnostic::do_not_recommend]
+// Recommended (no `do_not_recommend`): when the layers inside a transform do not fit
+// it, rustc then reports the bound that failed inside — "`Warmup` is not a middleware
+// for events of type `Order`", "`Opaque: Serialize` is not satisfied" — instead of
+// "`Reshape<..>: Chain<..>` is not satisfied", which names neither the layer nor the types.
 impl<E, M, I, P, T> Chain<E> for Reshape<M, I, P, T>
 where
     I: Accept + Chain<<I as Accept>::Event>,
-    M: Transform<<I as Accept>::Event, <I as Respond>::Response, Event = E, Params = P>,
+    M: Transform<<I as Accept>::Event, <I as Respond>::Response, Event = E>,
+    <M as Transform<<I as Accept>::Event, <I as Respond>::Response>>::Params: 'static,
     P: ParamsOf<<M as Transform<<I as Accept>::Event, <I as Respond>::Response>>::Params> + Send + Sync,
     <M as Transform<<I as Accept>::Event, <I as Respond>::Response>>::Response: Send,
     T: TraceChoice,
@@ -91,7 +92,7 @@ where
     const UNDECIDED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, None).is_none() || I::UNDECIDED;
 
     fn check_chain(&self) -> Result<(), crate::BuildError> {
-        self.transform.check(&self.params)?;
+        self.transform.check(self.params.as_params())?;
         self.inner.check_chain()
     }
 
@@ -105,7 +106,7 @@ where
         let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
         layer::<Decision<M, T, G, I>, _>(
             || self.transform.name(),
-            || self.transform.call(&self.params, event, ctx, next),
+            || self.transform.call(self.params.as_params(), event, ctx, next),
         )
     }
 }

@@ -81,7 +81,10 @@ impl<M, I: Accept, P, T> Accept for Wrap<M, I, P, T> {
 impl<E, M, I, P, T> Chain<E> for Wrap<M, I, P, T>
 where
     P: ParamsOf<<M as Middleware<E, <I as Respond>::Response>>::Params> + Send + Sync,
-    M: Middleware<E, <I as Respond>::Response, Params = P>,
+    M: Middleware<E, <I as Respond>::Response>,
+    // Params hold no borrows (they live as long as the handler); said here because `P`
+    // is only known to be them through `ParamsOf`, whose error is the clear one.
+    <M as Middleware<E, <I as Respond>::Response>>::Params: 'static,
     I: Chain<E>,
     <I as Respond>::Response: Send,
     T: TraceChoice,
@@ -89,7 +92,7 @@ where
     const UNDECIDED: bool = resolve(T::CHOICE, M::TRACE_EXECUTION, None).is_none() || I::UNDECIDED;
 
     fn check_chain(&self) -> Result<(), crate::BuildError> {
-        self.middleware.check(&self.params)?;
+        self.middleware.check(self.params.as_params())?;
         self.inner.check_chain()
     }
 
@@ -103,7 +106,7 @@ where
         let next = Next::new(Rest::<I, G>::new(&self.inner), ctx);
         layer::<Decision<M, T, G, E, I::Response>, _>(
             || self.middleware.name(),
-            || self.middleware.call(&self.params, event, ctx, next),
+            || self.middleware.call(self.params.as_params(), event, ctx, next),
         )
     }
 }
@@ -167,7 +170,12 @@ fn close_panicked(slot: &mut Option<Box<Span>>, payload: Box<dyn Any + Send>) ->
 )]
 pub trait ParamsOf<T>: sealed::SameParams<T> {}
 
-impl<T> sealed::SameParams<T> for T {}
+impl<T> sealed::SameParams<T> for T {
+    #[inline(always)]
+    fn as_params(&self) -> &T {
+        self
+    }
+}
 
 impl<T> ParamsOf<T> for T {}
 
