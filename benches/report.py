@@ -15,7 +15,8 @@ from pathlib import Path
 
 ORDER = [
     "handler", "limit", "one-async-fn", "lambda-middleware", "lambda-middleware-hooks",
-    "lambda-middleware-hooks-decided", "lambda-middleware-closures-decided", "lambda-middleware-subscriber",
+    "lambda-middleware-hooks-decided", "lambda-middleware-closures-decided", "lambda-middleware-attribute-decided",
+    "lambda-middleware-subscriber",
     "lambda-middleware-service", "lambda-middleware-tower-layers", "tower-named", "tower-boxed", "dyn-chain",
     "traced-no-subscriber", "traced-fmt", "traced-xray", "builtins-async", "builtins-hooks",
     "parse-inline", "parse-layer",
@@ -28,6 +29,7 @@ LABELS = {
     "lambda-middleware-hooks": "lambda-middleware, hook middlewares",
     "lambda-middleware-hooks-decided": "lambda-middleware, hooks, tracing decided (`.untraced()`)",
     "lambda-middleware-closures-decided": "lambda-middleware, closures (`.before` and `.after` per step), tracing decided",
+    "lambda-middleware-attribute-decided": "lambda-middleware, `#[middleware(before)]` and `#[middleware(after)]` functions per step, tracing decided",
     "builtins-async": "six built-ins, hook ones run as `async fn`",
     "builtins-hooks": "six built-ins as shipped (hooks where synchronous)",
     "parse-inline": "an order parsed by `serde_json::from_value` in the handler",

@@ -22,6 +22,12 @@ fn every_error_is_posted_under_its_own_name() {
             "ParseError",
             "the event does not parse at /order: missing".to_owned(),
         ),
+        // The ecosystem's common errors, propagated with `?`, under their own names.
+        ("json", "JsonError", "expected ident at line 1 column 2".to_owned()),
+        ("io", "IoError", "the disk is full".to_owned()),
+        // A panic in the handler, or in a hook's `before`, is `Panic` with its message.
+        ("panic", "Panic", "the handler panicked on purpose".to_owned()),
+        ("panic-before", "Panic", "a before hook panicked on purpose".to_owned()),
     ];
     if cfg!(feature = "validation") {
         cases.push((
@@ -53,6 +59,26 @@ fn every_error_is_posted_under_its_own_name() {
         assert!(posted_message.starts_with(message.as_str()), "{kind}: {posted_message}");
         assert_eq!(post.error_type_header.as_deref(), Some("unhandled"), "{kind}");
     }
+    assert_eq!(posts["req-ok"].response(), json!({ "ok": true }));
+}
+
+/// Through `Handler::json_entry`, an event that does not deserialise into the chain's
+/// event type is `InvalidEvent`, with the path and serde's message; the next one is
+/// served. (An event that is not JSON at all is refused by `lambda_runtime` itself.)
+#[test]
+fn an_event_of_the_wrong_shape_is_an_invalid_event() {
+    let api = RuntimeApi::start();
+    api.queue(Queued::json("req-bad", &json!({ "kind": 7 })));
+    api.queue(Queued::json("req-ok", &json!({ "kind": "ok" })));
+    let mut function = start_function("json-entry", &api, &[]);
+    api.wait_for_posts(2, TIMEOUT, &mut function);
+    let posts = api.posts_by_request_id();
+    let (error_type, message) = posts["req-bad"].error();
+    assert_eq!(error_type, "InvalidEvent");
+    assert!(
+        message.starts_with("the event is not a `Order` at /kind: invalid type: integer `7`"),
+        "{message}"
+    );
     assert_eq!(posts["req-ok"].response(), json!({ "ok": true }));
 }
 
@@ -90,6 +116,7 @@ fn lambda_function() {
     serve_function(1, |name| async move {
         match name.as_str() {
             "errors" => functions::errors().await,
+            "json-entry" => functions::json_entry().await,
             other => panic!("no function named {other:?}"),
         }
     });
@@ -127,12 +154,23 @@ mod functions {
             "named" => Err(NamedError::new("LimitExceeded", "200000 cents is over the limit").into()),
             "not-found" => Err(NotFound::new("no order 7").into()),
             "http" => Err(HttpError::new(429, "too many orders").into()),
+            "json" => Ok(serde_json::from_str::<Value>("not json")?),
+            "io" => Err(std::io::Error::other("the disk is full").into()),
+            "panic" => panic!("the handler panicked on purpose"),
             "slow" => {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 Ok(json!({ "ok": "late" }))
             }
             other => Err(format!("unknown kind {other}").into()),
         }
+    }
+
+    /// The typed handler behind a JSON entry.
+    pub async fn json_entry() -> Result<(), Error> {
+        async fn typed(order: Order, _: &Context) -> Result<Value, Error> {
+            Ok(json!({ "ok": order.kind == "ok" }))
+        }
+        lambda_runtime::run(Handler::builder().handler(typed)?.json_entry()).await
     }
 
     /// Validates and times the invocation (with those features), then parses the
@@ -175,6 +213,7 @@ mod functions {
         ) -> Result<lambda_middleware::hooks::Flow<Value>, Error> {
             let kind = event["kind"].clone();
             match kind.as_str() {
+                Some("panic-before") => panic!("a before hook panicked on purpose"),
                 Some("parse") => {
                     event.as_object_mut().map(|event| event.remove("order"));
                 }

@@ -1658,7 +1658,7 @@ async fn a_response_whose_key_was_taken_meanwhile_is_returned_and_not_stored() {
             other.key, context.deadline
         )
     );
-    assert_eq!(InvocationError::from(error).error_type(), "KeyLost");
+    assert_eq!(InvocationError::from(error).error_type(), "IdempotencyKeyLostError");
     assert_eq!(store.record(&other.key), Some(other));
 }
 

@@ -1,8 +1,9 @@
 //! `Idempotent` under the real run loop: 50 concurrent invocations with one key under
 //! `lambda_runtime::run_concurrent`, against a loopback Runtime API, on the in-memory
 //! store and on DynamoDB (dynalite). The handler runs exactly once; every other
-//! invocation gets the stored response or an `AlreadyInProgress` error — Lambda's
-//! `errorType` — and nothing is lost or hangs.
+//! invocation gets the stored response or an `AlreadyInProgress` error (Lambda's
+//! `errorType`: `IdempotencyAlreadyInProgressError`, as in Powertools) — and nothing is
+//! lost or hangs.
 //!
 //! As in `tests/runtime_api.rs`, the function is this test binary started again as a
 //! process of its own (the ignored test `lambda_function`).
@@ -47,7 +48,7 @@ fn fifty_at_once(store: &str) {
             }
             support::runtime_api::Outcome::Error => {
                 let (error_type, message) = post.error();
-                assert_eq!(error_type, "AlreadyInProgress", "{message}");
+                assert_eq!(error_type, "IdempotencyAlreadyInProgressError", "{message}");
                 assert!(
                     message.starts_with("an invocation with idempotency key test-function.handler#"),
                     "{message}"
@@ -81,13 +82,47 @@ fn fifty_at_once(store: &str) {
     api.wait_for_posts(2 * CONCURRENCY + 2, TIMEOUT, &mut function);
     let posts = api.posts_by_request_id();
     let (error_type, message) = posts["other-amount"].error();
-    assert_eq!(error_type, "PayloadMismatch", "{message}");
+    assert_eq!(error_type, "IdempotencyValidationError", "{message}");
     assert_eq!(posts["report"].response(), json!({ "charges": 1 }));
 }
 
 #[test]
 fn fifty_concurrent_invocations_with_one_key_run_the_handler_once_in_memory() {
     fifty_at_once("memory");
+}
+
+/// With `AWS_LAMBDA_FUNCTION_NAME` set but empty, the key starts with `.` as in
+/// Powertools (`os.getenv(.., "test-func")` falls back only when it is unset), so that
+/// both find the same records; the second of two concurrent invocations shows it.
+#[test]
+fn an_empty_function_name_is_left_out_of_the_key_as_powertools_does() {
+    let api = RuntimeApi::start();
+    let payment = json!({ "order_id": "o-2", "amount_cents": 700 });
+    api.queue(Queued::json("first", &payment));
+    api.queue(Queued::json("second", &payment));
+    let mut function = start_function(
+        "idempotent",
+        &api,
+        &[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "2"),
+            (STORE_ENV, "memory"),
+            ("AWS_LAMBDA_FUNCTION_NAME", ""),
+        ],
+    );
+    api.wait_for_posts(2, TIMEOUT, &mut function);
+    let posts = api.posts_by_request_id();
+    let errors: Vec<_> = ["first", "second"]
+        .iter()
+        .filter(|id| matches!(posts[**id].outcome, support::runtime_api::Outcome::Error))
+        .map(|id| posts[*id].error())
+        .collect();
+    assert_eq!(errors.len(), 1, "one of the two met the other in progress: {errors:?}");
+    let (error_type, message) = &errors[0];
+    assert_eq!(error_type, "IdempotencyAlreadyInProgressError");
+    assert!(
+        message.starts_with("an invocation with idempotency key .handler#"),
+        "{message}"
+    );
 }
 
 #[cfg(feature = "dynamodb")]

@@ -504,3 +504,48 @@ async fn cors_answers_that_depend_on_the_origin_vary_by_it() {
     assert_eq!(response["headers"]["Access-Control-Allow-Origin"], "*");
     assert!(response["headers"].get("Vary").is_none());
 }
+
+/// Which entry answers a malformed API Gateway event: a chain typed on
+/// `ApiGatewayProxyRequest` cannot (the runtime fails to deserialise it before any
+/// middleware runs); a chain that takes `Value` and parses it with `Parse` behind
+/// `HttpErrorHandler` answers each with a 400 — a missing `requestContext`, a header
+/// value with a line break. (`Parse` also turns a panic inside a `Deserialize` impl into
+/// its parse error, so such an event is answered the same way.)
+#[cfg(feature = "apigw")]
+#[tokio::test]
+async fn a_value_entry_answers_malformed_api_gateway_events_with_a_400() -> Result<(), Error> {
+    use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+    use lambda_middleware::middlewares::Parse;
+
+    async fn ok(_: ApiGatewayProxyRequest, _: &Context) -> Result<ApiGatewayProxyResponse, Error> {
+        let mut response = ApiGatewayProxyResponse::default();
+        response.status_code = 200;
+        Ok(response)
+    }
+    let handler = Handler::builder()
+        .middleware_with(HttpErrorHandler, HttpErrorHandlerParams::builder().build())
+        .transform(Parse::<ApiGatewayProxyRequest>::new())
+        .handler(ok)?;
+    let good: Value = serde_json::from_str(include_str!("fixtures/events/apigw-request.json"))?;
+    let response = handler.invoke_with(good.clone(), &Context::default()).await?;
+    assert_eq!(response.status_code, 200, "{:?}", response.body);
+
+    let mut no_context = good.clone();
+    no_context.as_object_mut().unwrap().remove("requestContext");
+    let mut bad_base64 = good.clone();
+    bad_base64["isBase64Encoded"] = json!(true);
+    bad_base64["body"] = json!("not base64 !!");
+    let mut line_break = good.clone();
+    line_break["headers"]["x-note"] = json!("one\r\ntwo");
+    for (case, event) in [("no requestContext", no_context), ("CR/LF in a header", line_break)] {
+        let response = handler.invoke_with(event, &Context::default()).await?;
+        assert_eq!(response.status_code, 400, "{case}: {:?}", response.body);
+        let body = format!("{:?}", response.body);
+        assert!(body.contains("the event does not parse at its root"), "{case}: {body}");
+    }
+    // The REST (v1) request keeps a base64 body as text: nothing to refuse here (the
+    // handler decodes it; `lambda_http`'s request is where bad base64 fails).
+    let response = handler.invoke_with(bad_base64, &Context::default()).await?;
+    assert_eq!(response.status_code, 200);
+    Ok(())
+}

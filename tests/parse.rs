@@ -307,3 +307,31 @@ async fn behind_http_error_handler_a_malformed_body_is_a_400_naming_the_path() {
     let response = handler.invoke_with(json!("garbage"), &context).await.unwrap();
     assert_eq!(response["statusCode"], 400);
 }
+
+/// A `Deserialize` impl that panics on bad input is a parse error of the event, not a
+/// failed invocation: the chain can answer it (`HttpErrorHandler`: a 400).
+#[tokio::test]
+async fn a_panicking_deserializer_is_a_parse_error() {
+    use lambda_middleware::middlewares::{Parse, ParseError};
+
+    struct Fragile;
+    impl<'de> serde::Deserialize<'de> for Fragile {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+            assert!(text != "boom", "cannot read boom");
+            Ok(Fragile)
+        }
+    }
+    async fn take(_: Fragile, _: &lambda_middleware::Context) -> Result<u8, lambda_middleware::Error> {
+        Ok(1)
+    }
+    let handler = lambda_middleware::Handler::builder()
+        .transform(Parse::<Fragile>::new())
+        .handler(take)
+        .unwrap();
+    let ctx = lambda_middleware::Context::default();
+    assert_eq!(handler.invoke_with(serde_json::json!("fine"), &ctx).await.unwrap(), 1);
+    let error = handler.invoke_with(serde_json::json!("boom"), &ctx).await.unwrap_err();
+    let parse = error.downcast_ref::<ParseError>().expect("a ParseError");
+    assert!(parse.to_string().contains("cannot read boom"), "{parse}");
+}

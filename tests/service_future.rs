@@ -112,11 +112,22 @@ fn every_ending_drops_what_the_invocation_owns_once() {
     drop(finished);
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 
-    // A panic inside unwinds out of `poll`; the future is then dropped by its owner.
+    // A panic inside is caught in `poll` and answered as an error named `Panic`, with
+    // its message; polled again, the future answers the same without touching the
+    // chain's future. What the chain held was dropped as the panic unwound through it,
+    // and is not dropped again with the future.
     gate.store(2, Ordering::SeqCst);
     let mut panicking = service.call(event(4, "r-4"));
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| poll(panicking.as_mut())));
-    assert!(outcome.is_err());
+    let Ok(Poll::Ready(Err(error))) = outcome else {
+        panic!("the panic is the invocation's error");
+    };
+    assert_eq!(
+        (error.error_type().as_ref(), error.to_string().as_str()),
+        ("Panic", "the handler panicked")
+    );
+    assert!(matches!(poll(panicking.as_mut()), Poll::Ready(Err(again)) if again.error_type() == "Panic"));
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
     drop(panicking);
     assert_eq!(drops.load(Ordering::SeqCst), 3);
 
@@ -141,4 +152,45 @@ fn the_future_keeps_the_chain_alive_after_the_handler_is_dropped() {
     assert_eq!(answer, "6 from r-6 for r-6");
     drop(future);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+/// A panic while the invocation's future is made (a hook's `before` runs then) is
+/// answered as `Panic` too: the context and the handle written into the box are dropped
+/// once, and the handler serves the next invocation.
+#[test]
+fn a_panic_in_before_is_an_error_named_panic() {
+    struct Owned(Arc<AtomicUsize>);
+    impl Drop for Owned {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let held = Owned(drops.clone());
+    let mut service = Handler::builder()
+        .before(move |event: &mut u32, _: &Context| {
+            let _ = &held;
+            assert!(*event != 0, "zero is refused loudly");
+        })
+        .handler(|event: u32, _: &Context| std::future::ready(Ok::<u32, Error>(event + 1)))
+        .unwrap();
+    let clones = Arc::strong_count(&drops);
+    let mut failed = service.call(event(0, "r-0"));
+    let Poll::Ready(Err(error)) = poll(failed.as_mut()) else {
+        panic!("ready with the panic");
+    };
+    assert_eq!(error.error_type(), "Panic");
+    assert_eq!(error.to_string(), "zero is refused loudly");
+    drop(failed);
+    // The box's handle on the chain was dropped: only the service's own remains.
+    assert_eq!(Arc::strong_count(&drops), clones);
+    let mut next = service.call(event(1, "r-1"));
+    assert!(matches!(poll(next.as_mut()), Poll::Ready(Ok(2))));
+    drop(service);
+    drop(next);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the chain dropped once, with its last handle"
+    );
 }

@@ -145,6 +145,39 @@ macro_rules! lambda_closures_chain {
     };
 }
 
+/// The before-step as a `#[middleware(before)]` function.
+#[lambda_middleware::middleware(before)]
+pub fn step_in<P: Payload>(event: &mut P, _: &Context) {
+    step(event);
+}
+
+/// The after-step as a `#[middleware(after)]` function.
+#[lambda_middleware::middleware(after)]
+pub fn step_out<P: Payload>(response: &mut P, _: &Context) {
+    step(response);
+}
+
+/// `lambda_attribute_chain!(P; x x x)`: the same steps as `#[middleware]` hook
+/// functions, a `StepIn` and a `StepOut` per token, tracing decided.
+macro_rules! lambda_attribute_chain {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::Lambda(
+            lambda_middleware::Handler::builder()
+                $(
+                    .middleware({
+                        let _ = stringify!($x);
+                        $crate::workload::lambda::StepIn
+                    })
+                    .untraced()
+                    .middleware($crate::workload::lambda::StepOut)
+                    .untraced()
+                )*
+                .handler($crate::workload::echo::<$p>)
+                .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
+        )
+    };
+}
+
 /// `lambda_traced_chain!(P; x x x)`: the same, every middleware `.traced()`.
 macro_rules! lambda_traced_chain {
     ($p:ty; $($x:ident)*) => {
@@ -179,6 +212,6 @@ macro_rules! hook {
 }
 
 pub(crate) use {
-    hook, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service,
-    lambda_traced_chain, one,
+    hook, lambda_attribute_chain, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain,
+    lambda_service, lambda_traced_chain, one,
 };

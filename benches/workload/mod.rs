@@ -35,8 +35,8 @@ use lambda_middleware::{Context, Error};
 pub use payload::{Order, Payload};
 
 use lambda::{
-    lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain, lambda_service,
-    lambda_traced_chain,
+    lambda_attribute_chain, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain,
+    lambda_service, lambda_traced_chain,
 };
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
@@ -105,6 +105,9 @@ pub enum Variant {
     HooksDecided,
     /// The same steps as closure middlewares (`.before`, `.after`), tracing decided.
     ClosuresDecided,
+    /// The same steps as `#[middleware(before)]` and `#[middleware(after)]` functions,
+    /// tracing decided.
+    AttributeDecided,
     /// lambda-middleware, untraced, with an `fmt` subscriber installed.
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
@@ -128,7 +131,7 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 16] = [
+    pub const ALL: [Variant; 17] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
@@ -136,6 +139,7 @@ impl Variant {
         Variant::Hooks,
         Variant::HooksDecided,
         Variant::ClosuresDecided,
+        Variant::AttributeDecided,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
         Variant::LambdaTowerLayers,
@@ -157,6 +161,7 @@ impl Variant {
             Variant::Hooks => "lambda-middleware-hooks",
             Variant::HooksDecided => "lambda-middleware-hooks-decided",
             Variant::ClosuresDecided => "lambda-middleware-closures-decided",
+            Variant::AttributeDecided => "lambda-middleware-attribute-decided",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
             Variant::LambdaTowerLayers => "lambda-middleware-tower-layers",
@@ -183,6 +188,7 @@ impl Variant {
             Variant::Hooks => "lambda-middleware, hooks (invoke_with)",
             Variant::HooksDecided => "lambda-middleware, hooks, tracing decided",
             Variant::ClosuresDecided => "lambda-middleware, closures (.before/.after), tracing decided",
+            Variant::AttributeDecided => "lambda-middleware, #[middleware] hook functions, tracing decided",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
             Variant::LambdaTowerLayers => "lambda-middleware hosting tower layers",
@@ -272,6 +278,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
         Variant::Hooks => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_chain),
         Variant::HooksDecided => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_decided_chain),
         Variant::ClosuresDecided => dispatch_depth!(visitor, variant, depth, P, lambda_closures_chain),
+        Variant::AttributeDecided => dispatch_depth!(visitor, variant, depth, P, lambda_attribute_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
         Variant::LambdaTowerLayers => dispatch_depth!(visitor, variant, depth, P, lambda_tower_layers_chain),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),

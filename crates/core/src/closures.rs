@@ -247,6 +247,7 @@ where
         self.name
     }
 
+    #[inline(always)]
     fn before(&self, _: &(), event: &mut E, ctx: &Context) -> Result<Flow<R>, Error> {
         (self.hook)(event, ctx).into_outcome()
     }
@@ -265,6 +266,7 @@ where
         self.name
     }
 
+    #[inline(always)]
     fn after(&self, _: &(), response: &mut R, ctx: &Context) -> Result<(), Error> {
         (self.hook)(response, ctx).into_outcome()
     }
@@ -282,6 +284,7 @@ where
         self.name
     }
 
+    #[inline(always)]
     fn on_error(&self, _: &(), error: Error, ctx: &Context) -> Result<R, Error> {
         (self.hook)(error, ctx)
     }

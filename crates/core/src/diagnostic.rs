@@ -18,8 +18,15 @@ use lambda_runtime::{Diagnostic, Error};
 ///    struct (`ValidationError`, `TimeoutError`, `ParseError`, `HttpError`, your
 ///    `CardDeclined`), the variant's for an enum (`PaymentError::Declined` →
 ///    `Declined`);
-/// 3. `IoError` for a `std::io::Error`, `Error` for an error made from a string
-///    (`Err("boom".into())`).
+/// 3. for the ecosystem's common errors, whose `Debug` output does not start with a
+///    useful name: `IoError` for a `std::io::Error`, `JsonError` for a
+///    `serde_json::Error`, and for the AWS SDK's `SdkError::ServiceError` the service
+///    error's own code (`ConditionalCheckFailedException`, `ResourceNotFoundException`);
+/// 4. `Error` for an error made from a string (`Err("boom".into())`).
+///
+/// A panic in a middleware or the handler is `Panic` (with the panic's message), and an
+/// event that does not deserialise, through [`Handler::json_entry`](crate::Handler::json_entry),
+/// `InvalidEvent`.
 ///
 /// `lambda_runtime` alone reports every `Box<dyn Error>` as
 /// `&alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>`.
@@ -214,8 +221,9 @@ impl std::error::Error for NamedError {
 }
 
 /// The name of `error` for Lambda (its `errorType`): a [`NamedError`]'s, else the
-/// leading identifier of its `Debug` output (`IoError` for `std::io::Error`), else
-/// `Error`.
+/// leading identifier of its `Debug` output (`IoError` for `std::io::Error`, `JsonError`
+/// for `serde_json::Error`, the service error's code for the AWS SDK's
+/// `SdkError::ServiceError`), else `Error`.
 ///
 /// An enum whose variants should all carry the enum's name writes its `Debug` as
 /// `Name(..)`, or returns its errors inside a [`NamedError`].
@@ -244,13 +252,37 @@ pub fn error_type<'e>(error: &'e (dyn std::error::Error + Send + Sync + 'static)
     if error.is::<std::io::Error>() {
         return Cow::Borrowed("IoError");
     }
-    Cow::Owned(debug_name(error))
+    // `serde_json::Error`'s starts with `Error(`, the same as a string's name.
+    if error.is::<serde_json::Error>() {
+        return Cow::Borrowed("JsonError");
+    }
+    let name = debug_name(error);
+    // The AWS SDK's `SdkError::ServiceError` (read by name: the core does not depend on
+    // the SDK): its source is the operation's error, whose variant is the service's
+    // error code — what a `Catch` or an alarm matches on.
+    if name == "ServiceError"
+        && let Some(source) = error.source()
+    {
+        let code = debug_name_of(source);
+        if code != "Error" && code != "Unhandled" {
+            return Cow::Owned(code);
+        }
+    }
+    Cow::Owned(name)
+}
+
+/// [`debug_name`] of an error without the `Send + Sync` bounds (a `source()`).
+fn debug_name_of(error: &(dyn std::error::Error + 'static)) -> String {
+    name_from_debug(&format!("{error:?}"))
 }
 
 /// The leading identifier of the `Debug` output (`MyError`, `Custom`, …), or `Error`
 /// for errors made from a string, whose `Debug` output is the quoted string.
 pub(crate) fn debug_name(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
-    let debug = format!("{error:?}");
+    name_from_debug(&format!("{error:?}"))
+}
+
+fn name_from_debug(debug: &str) -> String {
     let ident: String = debug
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
@@ -282,5 +314,46 @@ mod tests {
         assert_eq!(name(NamedError::new("Busy", CardDeclined)), "Busy");
         assert_eq!(name("plain text"), "Error");
         assert_eq!(name(std::io::Error::other("disk")), "IoError");
+        assert_eq!(name(serde_json::from_str::<u8>("x").unwrap_err()), "JsonError");
+    }
+
+    /// The AWS SDK's `SdkError::ServiceError`, as its `Debug` and `source()` show it:
+    /// named after the service error's variant. (The SDK's own types are tested in the
+    /// idempotency crate, which depends on it.)
+    #[test]
+    fn a_service_error_is_named_after_its_code() {
+        #[derive(Debug)]
+        enum PutItemError {
+            ConditionalCheckFailedException,
+        }
+        impl std::fmt::Display for PutItemError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the conditional request failed")
+            }
+        }
+        impl std::error::Error for PutItemError {}
+        #[derive(Debug)]
+        struct ServiceError {
+            source: PutItemError,
+        }
+        #[derive(Debug)]
+        enum SdkError {
+            ServiceError(ServiceError),
+        }
+        impl std::fmt::Display for SdkError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("service error")
+            }
+        }
+        impl std::error::Error for SdkError {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                let SdkError::ServiceError(error) = self;
+                Some(&error.source)
+            }
+        }
+        let error = SdkError::ServiceError(ServiceError {
+            source: PutItemError::ConditionalCheckFailedException,
+        });
+        assert_eq!(name(error), "ConditionalCheckFailedException");
     }
 }

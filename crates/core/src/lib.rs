@@ -6,6 +6,7 @@ mod builder;
 pub mod chain;
 mod closures;
 mod diagnostic;
+mod entry;
 mod error;
 mod handler;
 mod handler_fn;
@@ -30,6 +31,7 @@ pub use builder::HandlerBuilder;
 /// `Invoke` names the rest of the chain in a middleware's `call`; it is in [`chain`] too.
 pub use chain::Invoke;
 pub use diagnostic::{InvocationError, NamedError};
+pub use entry::{InvalidEvent, JsonEntry};
 pub use error::BuildError;
 pub use handler::Handler;
 pub use hooks::Flow;

@@ -6,10 +6,17 @@
 //! borrows. An `async move` block does that too, but it is built on the stack and then
 //! moved into the box, and the 376-byte context with it (twice, as the block keeps its
 //! captures): here the box is allocated first and each part written into it once.
+//!
+//! A panic in the chain, when its future is made (a hook's `before`) or polled, is
+//! caught here and answered as an error named `Panic` with the panic's message, so
+//! that Lambda and Step Functions see a name they can match rather than the panic
+//! payload's type, and the process goes on serving the next invocation.
 
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomPinned;
 use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{addr_of, addr_of_mut};
 use std::task::{Context as TaskContext, Poll};
@@ -17,7 +24,7 @@ use std::task::{Context as TaskContext, Poll};
 use lambda_runtime::{Context, Error};
 
 use crate::chain::Chain;
-use crate::diagnostic::InvocationError;
+use crate::diagnostic::{InvocationError, NamedError};
 use crate::handler::Handler;
 
 /// What `Service::call` returns.
@@ -31,9 +38,17 @@ pub(crate) type BoxedInvocation<R> = Pin<Box<dyn Future<Output = Result<R, Invoc
 struct Owned<C, F> {
     /// Written once, in [`boxed`], after `context` and `handler`.
     future: ManuallyDrop<F>,
+    /// Set when polling `future` panicked: it is not polled again.
+    panicked: bool,
     context: Context,
     handler: Handler<C>,
     _pinned: PhantomPinned,
+}
+
+/// The error a caught panic becomes: `Panic`, with the panic's message.
+pub(crate) fn panic_error(payload: &(dyn Any + Send)) -> InvocationError {
+    let message = crate::trace::span::panic_message(payload);
+    InvocationError::from(Error::from(NamedError::new("Panic", message.to_owned())))
 }
 
 /// Boxes one invocation of `handler` on `payload` and `context`.
@@ -53,6 +68,7 @@ where
         addr_of_mut!((*slot).context).write(context);
         addr_of_mut!((*slot).handler).write(handler.clone());
         addr_of_mut!((*slot)._pinned).write(PhantomPinned);
+        addr_of_mut!((*slot).panicked).write(false);
         // SAFETY: the context and the handler live in the box, which is pinned below and
         // freed only after `future` is dropped (see `Drop`): they outlive every use the
         // future makes of these references, which are `'static` only in name, and
@@ -60,10 +76,19 @@ where
         // over their lifetime, so it cannot keep them beyond the future either.
         let context: &'static Context = &*addr_of!((*slot).context);
         let handler: &'static Handler<C> = &*addr_of!((*slot).handler);
-        std::ptr::write(
-            addr_of_mut!((*slot).future),
-            ManuallyDrop::new(handler.invoke_with(payload, context)),
-        );
+        // Making the future runs the outer hooks' `before`, which may panic.
+        match panic::catch_unwind(AssertUnwindSafe(|| handler.invoke_with(payload, context))) {
+            Ok(future) => std::ptr::write(addr_of_mut!((*slot).future), ManuallyDrop::new(future)),
+            Err(panic) => {
+                // SAFETY: `context` and `handler` were written above and nothing borrows
+                // them any more (the future was not made); `future` was never written,
+                // so it is not dropped, and the box is freed as uninitialised memory.
+                std::ptr::drop_in_place(addr_of_mut!((*slot).context));
+                std::ptr::drop_in_place(addr_of_mut!((*slot).handler));
+                drop(boxed);
+                return Box::pin(std::future::ready(Err(panic_error(&*panic))));
+            }
+        }
     }
     // SAFETY: every field was written above.
     let owned: Box<Owned<C, _>> = unsafe { boxed.assume_init() };
@@ -78,10 +103,22 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of the pinned
-        // `Owned`, and dropped in place in `Drop`.
-        let future = unsafe { self.map_unchecked_mut(|owned| &mut *owned.future) };
-        future.poll(cx).map(|outcome| outcome.map_err(InvocationError::from))
+        // SAFETY: `panicked` is not structurally pinned (a plain `bool`), `future` is: it
+        // is never moved out of the pinned `Owned`, and dropped in place in `Drop`.
+        let owned = unsafe { self.get_unchecked_mut() };
+        if owned.panicked {
+            return Poll::Ready(Err(panic_error(
+                &"the invocation's future was polled after it panicked",
+            )));
+        }
+        let future = unsafe { Pin::new_unchecked(&mut *owned.future) };
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll.map(|outcome| outcome.map_err(InvocationError::from)),
+            Err(panic) => {
+                owned.panicked = true;
+                Poll::Ready(Err(panic_error(&*panic)))
+            }
+        }
     }
 }
 

@@ -518,15 +518,33 @@ impl Envelope for At {
 }
 
 fn deserialize<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ParseError> {
-    serde_json::from_value(value).map_err(|error| ParseError::new(path, error))
+    guarded(path, || serde_json::from_value(value))
+}
+
+/// Runs a deserialisation, with a panic in it (some `Deserialize` impls panic on bad
+/// input: aws_lambda_events' API Gateway requests on a `body` that is not base64 with
+/// `isBase64Encoded`) turned into the parse error it stands for, so that the chain
+/// answers it (`HttpErrorHandler`: a 400) instead of failing the invocation.
+fn guarded<T>(path: &str, parse: impl FnOnce() -> Result<T, serde_json::Error>) -> Result<T, ParseError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(parsed) => parsed.map_err(|error| ParseError::new(path, error)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|message| (*message).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the event's type panicked while reading it".to_owned());
+            Err(ParseError::new(path, message))
+        }
+    }
 }
 
 fn parse_text<T: DeserializeOwned>(text: &str, path: &str) -> Result<T, ParseError> {
-    serde_json::from_str(text).map_err(|error| ParseError::new(path, error))
+    guarded(path, || serde_json::from_str(text))
 }
 
 fn parse_bytes<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Result<T, ParseError> {
-    serde_json::from_slice(bytes).map_err(|error| ParseError::new(path, error))
+    guarded(path, || serde_json::from_slice(bytes))
 }
 
 fn decode_base64(text: &str, path: &str) -> Result<Vec<u8>, ParseError> {

@@ -553,6 +553,32 @@ mod tests {
         DynamoDbStore::new(Client::from_conf(config), "t")
     }
 
+    /// Lambda's `errorType` for the SDK's own `SdkError::ServiceError`: the service
+    /// error's code, as a `Catch` matches it, not `ServiceError`.
+    #[test]
+    fn a_service_error_of_the_sdk_is_named_after_its_code() {
+        use aws_sdk_dynamodb::error::SdkError;
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+
+        let failed = PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .message("The conditional request failed")
+                .build(),
+        );
+        let raw = aws_sdk_dynamodb::config::http::HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        let error: lambda_middleware_core::Error = SdkError::service_error(failed, raw).into();
+        let lambda_sees = lambda_middleware_core::InvocationError::from(error);
+        assert_eq!(lambda_sees.error_type(), "ConditionalCheckFailedException");
+        let timeout: SdkError<PutItemError, aws_sdk_dynamodb::config::http::HttpResponse> =
+            SdkError::timeout_error("no answer");
+        let error = lambda_middleware_core::InvocationError::from(lambda_middleware_core::Error::from(timeout));
+        assert_eq!(error.error_type(), "TimeoutError");
+    }
+
     #[test]
     fn items_read_as_records_and_wrong_types_name_the_key_and_attribute() {
         let store = store();

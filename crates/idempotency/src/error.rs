@@ -7,10 +7,24 @@ use super::store::StoreError;
 
 /// Why [`Idempotent`](super::Idempotent) failed an invocation.
 ///
-/// Lambda reports each variant under its own name as `errorType`
-/// (`AlreadyInProgress`, `PayloadMismatch`, …), which Step Functions' `Retry` and
-/// `Catch` can match: retry `AlreadyInProgress` after a delay, never retry
-/// `PayloadMismatch`.
+/// Lambda reports each variant under the name Powertools for AWS Lambda (Python) gives
+/// the same failure as `errorType`, so that one Step Functions `Retry` or `Catch`
+/// covers Rust and Python functions alike: retry `IdempotencyAlreadyInProgressError`
+/// after a delay, never retry `IdempotencyValidationError`.
+///
+/// | variant | `errorType` (Powertools' exception) |
+/// |---|---|
+/// | `AlreadyInProgress` | `IdempotencyAlreadyInProgressError` |
+/// | `PayloadMismatch` | `IdempotencyValidationError` |
+/// | `MissingIdempotencyKey` | `IdempotencyKeyError` |
+/// | `StoreFailed`, `StoreTimeout` | `IdempotencyPersistenceLayerError` |
+/// | `InconsistentRecord` | `IdempotencyInconsistentStateError` |
+/// | `CorruptedRecord` | `IdempotencyInvalidStatusError` |
+/// | `KeyLost` | `IdempotencyKeyLostError` (no Powertools counterpart) |
+/// | `NotSerializable` | `IdempotencyNotSerializableError` (Powertools raises `TypeError`) |
+///
+/// The names are the ones this type's `Debug` output starts with, which is where
+/// `InvocationError` reads them.
 ///
 /// ```
 /// use lambda_middleware::middlewares::idempotency::IdempotencyError;
@@ -23,9 +37,9 @@ use super::store::StoreError;
 ///      (until 1700000003000 ms since the Unix epoch at the latest); retry once it has finished",
 /// );
 /// let lambda_sees = InvocationError::from(lambda_middleware::Error::from(error));
-/// assert_eq!(lambda_sees.error_type(), "AlreadyInProgress");
+/// assert_eq!(lambda_sees.error_type(), "IdempotencyAlreadyInProgressError");
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum IdempotencyError {
     /// Another invocation with the same key is running the handler now (or was, and
@@ -132,6 +146,65 @@ pub enum IdempotencyError {
         /// serde's error.
         source: serde_json::Error,
     },
+}
+
+impl IdempotencyError {
+    /// The name Lambda reports for this error (`errorType`): Powertools' (see above).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::idempotency::IdempotencyError;
+    ///
+    /// let error = IdempotencyError::PayloadMismatch { key: "k".into(), part: "/amount".into() };
+    /// assert_eq!(error.error_type(), "IdempotencyValidationError");
+    /// ```
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            IdempotencyError::AlreadyInProgress { .. } => "IdempotencyAlreadyInProgressError",
+            IdempotencyError::PayloadMismatch { .. } => "IdempotencyValidationError",
+            IdempotencyError::MissingIdempotencyKey { .. } => "IdempotencyKeyError",
+            IdempotencyError::StoreFailed { .. } | IdempotencyError::StoreTimeout { .. } => {
+                "IdempotencyPersistenceLayerError"
+            }
+            IdempotencyError::InconsistentRecord { .. } => "IdempotencyInconsistentStateError",
+            IdempotencyError::CorruptedRecord { .. } => "IdempotencyInvalidStatusError",
+            IdempotencyError::KeyLost { .. } => "IdempotencyKeyLostError",
+            IdempotencyError::NotSerializable { .. } => "IdempotencyNotSerializableError",
+        }
+    }
+}
+
+/// `Name { fields }`, `Name` being [`IdempotencyError::error_type`] and the fields the
+/// variant's.
+impl fmt::Debug for IdempotencyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct(self.error_type());
+        match self {
+            IdempotencyError::AlreadyInProgress { key, until_ms } => out.field("key", key).field("until_ms", until_ms),
+            IdempotencyError::PayloadMismatch { key, part } => out.field("key", key).field("part", part),
+            IdempotencyError::MissingIdempotencyKey { part } => out.field("part", part),
+            IdempotencyError::StoreFailed { key, operation, source } => out
+                .field("key", key)
+                .field("operation", operation)
+                .field("source", source),
+            IdempotencyError::StoreTimeout {
+                key,
+                operation,
+                timeout,
+            } => out
+                .field("key", key)
+                .field("operation", operation)
+                .field("timeout", timeout),
+            IdempotencyError::KeyLost { key, held_until_ms } => {
+                out.field("key", key).field("held_until_ms", held_until_ms)
+            }
+            IdempotencyError::CorruptedRecord { key, reason } => out.field("key", key).field("reason", reason),
+            IdempotencyError::InconsistentRecord { key } => out.field("key", key),
+            IdempotencyError::NotSerializable { what, key, source } => {
+                out.field("what", what).field("key", key).field("source", source)
+            }
+        };
+        out.finish()
+    }
 }
 
 fn for_key(key: Option<&str>) -> String {

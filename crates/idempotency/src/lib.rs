@@ -14,8 +14,8 @@
 //!    [`Next::respond_early`](lambda_middleware_core::Next::respond_early) — the handler and the
 //!    middlewares inside this one do not run, the ones outside do;
 //! 3. **a repeat while the first is running**: fails with
-//!    [`IdempotencyError::AlreadyInProgress`] (Lambda's `errorType`:
-//!    `AlreadyInProgress`); the hold ends when the first invocation finishes or at its
+//!    [`IdempotencyError::AlreadyInProgress`] (Lambda's `errorType`, as in Powertools:
+//!    `IdempotencyAlreadyInProgressError`); the hold ends when the first invocation finishes or at its
 //!    deadline, so a function killed mid-flight does not lock the key for good;
 //! 4. **the handler fails**: the record is deleted, so a retry runs the handler again,
 //!    and the error goes on unchanged; so it is when the handler **panics** or the
@@ -57,8 +57,8 @@
 //! # Keys
 //!
 //! The key is `<function name>.<scope>#<SHA-256>`: the function's name
-//! (`AWS_LAMBDA_FUNCTION_NAME`, from the [`Context`]; `test-func` when empty, as in
-//! Powertools), the `scope` of these params (default `handler`), and the hash of the
+//! (`AWS_LAMBDA_FUNCTION_NAME`, from the [`Context`]; as in Powertools, `test-func` when
+//! the variable is unset and nothing when it is set but empty), the `scope` of these params (default `handler`), and the hash of the
 //! [`EventPart`] the key is taken from. Several functions, and several idempotent
 //! chains in one function, can share one table. The hash is Powertools' with
 //! `hash_function="sha256"` (its default is MD5), and Powertools' scope is the
@@ -267,6 +267,17 @@ pub const MAX_EXPIRES_AFTER: Duration = Duration::from_secs(10 * 365 * 24 * 3600
 /// The function name in keys when the context has none (Powertools' default).
 const DEFAULT_FUNCTION_NAME: &str = "test-func";
 
+/// The function name in keys when the context has none: Powertools' default when
+/// `AWS_LAMBDA_FUNCTION_NAME` is unset, and nothing when it is set but empty (Powertools
+/// reads `os.getenv("AWS_LAMBDA_FUNCTION_NAME", "test-func")`). The variable is read
+/// once per process.
+fn unnamed_function() -> &'static str {
+    static SET_BUT_EMPTY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let set_but_empty =
+        *SET_BUT_EMPTY.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some_and(|name| name.is_empty()));
+    if set_but_empty { "" } else { DEFAULT_FUNCTION_NAME }
+}
+
 /// Conditional writes that met a record changing under them, before giving up
 /// (Powertools' `MAX_RETRIES` + 1).
 const ATTEMPTS: usize = 3;
@@ -452,7 +463,7 @@ impl<E> IdempotencyParams<E> {
             return Ok(None);
         };
         let function = match ctx.env_config.function_name.as_str() {
-            "" => DEFAULT_FUNCTION_NAME,
+            "" => unnamed_function(),
             name => name,
         };
         Ok(Some(format!("{function}.{}#{}", self.scope, key::hash(&part))))

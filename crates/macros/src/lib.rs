@@ -366,7 +366,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                         #span_name
                     }
 
-                    #[inline]
+                    #[inline(always)]
                     fn before(&self, __params: &#params_type, event: &mut #event, ctx: &#context) -> ::core::result::Result<#krate::Flow<__R>, #error> {
                         let _ = __params;
                         #run
@@ -396,7 +396,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                         #span_name
                     }
 
-                    #[inline]
+                    #[inline(always)]
                     fn after(&self, __params: &#params_type, response: &mut #response, ctx: &#context) -> ::core::result::Result<(), #error> {
                         let _ = __params;
                         #run
@@ -418,7 +418,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                         #span_name
                     }
 
-                    #[inline]
+                    #[inline(always)]
                     fn on_error(&self, __params: &#params_type, error: #error, ctx: &#context) -> ::core::result::Result<#response, #error> {
                         let _ = __params;
                         #fn_name(error, ctx #(, #pass)*).map_err(::core::convert::Into::into)
@@ -480,6 +480,12 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
     let function_item = if kind == Kind::Around {
         Tokens::new()
     } else {
+        // Inlined into the hook, as a hand-written hook's body is (the hook is its only
+        // caller): a chain of them then compiles to the same code (`benches/`). A
+        // function with an `inline` attribute of its own keeps it.
+        if !function.attrs.iter().any(|attr| attr.path().is_ident("inline")) {
+            function.attrs.push(parse_quote!(#[inline(always)]));
+        }
         quote!(#function)
     };
     Ok(quote! {

@@ -1,0 +1,193 @@
+//! [`JsonEntry`]: a handler that takes the event as JSON and reads it into its own
+//! type, so that an event of the wrong shape is a failure named `InvalidEvent`.
+
+use std::fmt;
+use std::task::{Context as TaskContext, Poll};
+
+use lambda_runtime::{Error, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::chain::{Accept, Chain};
+use crate::diagnostic::InvocationError;
+use crate::handler::Handler;
+use crate::service::BoxedInvocation;
+
+/// An event that did not deserialise into the chain's event type: where, and why.
+///
+/// Lambda reports it as `InvalidEvent`, a name a Step Functions `Catch` can match (run
+/// without [`Handler::json_entry`], `lambda_runtime` reports the same failure as
+/// `&lambda_runtime::deserializer::DeserializeError`).
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::InvalidEvent;
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Order {
+///     quantity: u32,
+/// }
+///
+/// let error = InvalidEvent::read::<Order>(serde_json::json!({ "quantity": "two" })).unwrap_err();
+/// assert_eq!(error.path(), "/quantity");
+/// assert!(error.to_string().starts_with("the event is not a `Order` at /quantity: invalid type"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("the event is not a `{type_name}` at {path}: {message}")]
+pub struct InvalidEvent {
+    type_name: &'static str,
+    path: String,
+    message: String,
+}
+
+impl InvalidEvent {
+    /// `event` read into `E`, or where and why it is not one.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// let ok: u32 = lambda_middleware::InvalidEvent::read(serde_json::json!(7)).unwrap();
+    /// assert_eq!(ok, 7);
+    /// ```
+    pub fn read<E: DeserializeOwned>(event: Value) -> Result<E, InvalidEvent> {
+        serde_path_to_error::deserialize(event).map_err(|error| {
+            let path = error.path().to_string();
+            InvalidEvent {
+                type_name: crate::support::short_type_name(std::any::type_name::<E>()),
+                // `serde_path_to_error` writes the root as `.`, and fields `a.b[0]`:
+                // a JSON pointer reads the same in a log line and in the docs.
+                path: pointer(&path),
+                message: error.into_inner().to_string(),
+            }
+        })
+    }
+
+    /// Where in the event it went wrong, as a JSON pointer (`/order/quantity`; `/` for
+    /// the whole event).
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// let error = lambda_middleware::InvalidEvent::read::<u32>(serde_json::json!("x")).unwrap_err();
+    /// assert_eq!(error.path(), "/");
+    /// ```
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// `serde_path_to_error`'s `a.b[0]` (or `.`) as `/a/b/0` (or `/`).
+fn pointer(path: &str) -> String {
+    if path == "." {
+        return "/".to_owned();
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    for segment in path.split('.') {
+        for (index, part) in segment.split('[').enumerate() {
+            let part = if index == 0 { part } else { part.trim_end_matches(']') };
+            if !part.is_empty() {
+                out.push('/');
+                out.push_str(&part.replace('~', "~0").replace('/', "~1"));
+            }
+        }
+    }
+    if out.is_empty() { "/".to_owned() } else { out }
+}
+
+/// A [`Handler`] that takes its event as JSON (`LambdaEvent<Value>`) and reads it into
+/// the chain's event type before the chain runs: what [`Handler::json_entry`] returns.
+///
+/// `lambda_runtime` deserialises the event before the handler sees it, and reports an
+/// event of the wrong shape under the name of its own error type. Through this entry
+/// the failure is an [`InvalidEvent`], with the path and serde's message; the process
+/// goes on serving. An event that is not JSON at all is still refused by
+/// `lambda_runtime` before any handler runs. A chain that should *answer* a malformed
+/// event (an HTTP 400) instead takes `serde_json::Value` and parses it itself (`Parse`
+/// behind `HttpErrorHandler`; see the HTTP guide).
+///
+/// The reading costs what `lambda_runtime`'s own does (`serde_json` from a `Value`
+/// instead of from bytes).
+pub struct JsonEntry<C> {
+    handler: Handler<C>,
+}
+
+impl<C> Clone for JsonEntry<C> {
+    fn clone(&self) -> Self {
+        JsonEntry {
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+impl<C: crate::chain::DescribeChain> fmt::Debug for JsonEntry<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("JsonEntry").field(&self.handler).finish()
+    }
+}
+
+impl<C> Handler<C> {
+    /// This handler behind a JSON entry: `lambda_runtime::run(handler.json_entry())`
+    /// reports an event that does not deserialise into the chain's event type as
+    /// `InvalidEvent` (see [`JsonEntry`]).
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler, LambdaEvent};
+    /// use serde_json::json;
+    /// use tower::Service;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order {
+    ///     quantity: u32,
+    /// }
+    ///
+    /// async fn handler(order: Order, _: &Context) -> Result<u32, Error> {
+    ///     Ok(order.quantity * 2)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let mut entry = Handler::builder().handler(handler)?.json_entry();
+    /// let ok = entry.call(LambdaEvent::new(json!({ "quantity": 2 }), Context::default())).await?;
+    /// assert_eq!(ok, 4);
+    /// let error = entry.call(LambdaEvent::new(json!({ "quantity": "two" }), Context::default())).await.unwrap_err();
+    /// assert_eq!(error.error_type(), "InvalidEvent");
+    /// # Ok(()) }
+    /// ```
+    pub fn json_entry(self) -> JsonEntry<C> {
+        JsonEntry { handler: self }
+    }
+}
+
+impl<C> tower::Service<LambdaEvent<Value>> for JsonEntry<C>
+where
+    C: Accept + Chain<<C as Accept>::Event> + 'static,
+    C::Event: DeserializeOwned + Send + 'static,
+    C::Response: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = InvocationError;
+    type Future = BoxedInvocation<C::Response>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<Value>) -> Self::Future {
+        let LambdaEvent { payload, context } = event;
+        match InvalidEvent::read::<C::Event>(payload) {
+            Ok(payload) => crate::service::boxed(&self.handler, payload, context),
+            Err(invalid) => Box::pin(std::future::ready(Err(InvocationError::from(Error::from(invalid))))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pointer;
+
+    #[test]
+    fn paths_become_json_pointers() {
+        assert_eq!(pointer("."), "/");
+        assert_eq!(pointer("order.quantity"), "/order/quantity");
+        assert_eq!(pointer("Records[1].body"), "/Records/1/body");
+        assert_eq!(pointer("a/b"), "/a~1b");
+    }
+}
