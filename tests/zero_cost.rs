@@ -534,3 +534,30 @@ fn attribute_middlewares_allocate_nothing() {
     assert_eq!(format!("{handler:?}"), "Handler([Add, Scale, Fallback, Add, handler])");
     assert_eq!(std::mem::size_of::<Fallback>(), 0);
 }
+
+/// `.map_event(..)` and `.map_response(..)` closures change the chain's types and
+/// allocate nothing per invocation.
+#[test]
+fn mapping_closures_allocate_nothing() {
+    use lambda_middleware::With;
+    use lambda_middleware::chain::Inward;
+
+    async fn doubled(event: With<u64, u64>, _: &Context) -> Result<u64, Error> {
+        Ok(event.data + event.event)
+    }
+    let handler = Handler::builder()
+        .map_response(|sum: u64, _: &Context| Ok::<_, Error>(i64::try_from(sum)? * -1))
+        .map_event(|event: u64, _: &Context| {
+            Ok::<_, Error>(match event {
+                0 => Inward::RespondEarly(7),
+                n => Inward::Continue(With::new(n, n)),
+            })
+        })
+        .handler(doubled)
+        .unwrap();
+    let ctx = context();
+    let (allocations, outputs) =
+        allocations_in(|| [0, 1, 2].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
+    assert_eq!(outputs, [-7, -2, -4]);
+    assert_eq!(allocations, 0, "allocations in three invocations of two mapping closures");
+}

@@ -9,7 +9,7 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 use crate::chain::{
     Accept, Chain, FnHandler, Placeholder, Reshape, RunsOn, ServiceEnd, TakesEvent, TakesLambdaEvent, Wrap,
 };
-use crate::closures::{After, AfterOutcome, Before, Inward, MapEvent, OnError};
+use crate::closures::{After, AfterOutcome, Before, Inward, MapEvent, MapResponse, OnError};
 use crate::error::BuildError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
@@ -188,6 +188,9 @@ pub type Hosting<L, Ev, Resp, Older> = Stack<TowerLayer<L, Ev, Resp>, Older, (),
 ///     Handler::builder().map_event(parse as Parsing);
 /// ```
 pub type Mapping<F, E, I, R, Older> = Stack<MapEvent<F, E, I, R>, Older, (), Auto, Changes>;
+
+/// What [`HandlerBuilder::map_response`] adds: a [`MapResponse`] transform.
+pub type ResponseMapping<F, E, R, O, Older> = Stack<MapResponse<F, E, R, O>, Older, (), Auto, Changes>;
 
 /// The middlewares of a stack, and their params, can be cloned: what a
 /// [`ChainLayer`](crate::layer::ChainLayer) needs, since tower calls `Layer::layer` for
@@ -440,6 +443,35 @@ impl<S> HandlerBuilder<S> {
         F: Fn(E, &Context) -> Result<Inward<I, R>, Error> + Send + Sync,
     {
         self.transform(MapEvent::new("map_event", hook))
+    }
+
+    /// Adds a transform made of one closure that maps the response on the way out: it
+    /// gets the response of the layers inside (`R`) and the context, and gives the
+    /// layers outside another one (`O`), or fails (`Err`). The event passes in
+    /// unchanged. Its name is `map_response`; [`named`](HandlerBuilder::named) gives it
+    /// another.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Context, Error, Handler};
+    /// use serde_json::{Value, json};
+    ///
+    /// async fn count(event: Value, _: &Context) -> Result<usize, Error> {
+    ///     Ok(event.as_array().map_or(0, Vec::len))
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .map_response(|count: usize, _: &Context| Ok(json!({ "statusCode": 200, "body": count.to_string() })))
+    ///     .handler(count)?;
+    /// assert_eq!(handler.invoke_with(json!([1, 2]), &Context::default()).await?["body"], "2");
+    /// # Ok(()) }
+    /// ```
+    pub fn map_response<E, R, O, F>(self, hook: F) -> HandlerBuilder<ResponseMapping<F, E, R, O, S>>
+    where
+        F: Fn(R, &Context) -> Result<O, Error> + Send + Sync,
+    {
+        self.transform(MapResponse::new("map_response", hook))
     }
 
     /// Adds a middleware with its params (its [`Middleware::Params`](crate::Middleware::Params)).
@@ -1006,7 +1038,7 @@ impl<M, Older, P, T: TraceChoice, K> fmt::Debug for Stack<M, Older, P, T, K> {
 /// `## name` span when traced: what [`HandlerBuilder::named`] sets.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a closure middleware, so `.named(..)` cannot name it",
-    label = "`.named(..)` follows `.before(..)`, `.after(..)`, `.on_error(..)` or `.map_event(..)`",
+    label = "`.named(..)` follows `.before(..)`, `.after(..)`, `.on_error(..)`, `.map_event(..)` or `.map_response(..)`",
     note = "a middleware type names itself: implement `Middleware::name` (or `Transform::name`)"
 )]
 pub trait Rename {
@@ -1027,6 +1059,12 @@ impl<F, R> Rename for After<F, R> {
 }
 
 impl<F, R> Rename for OnError<F, R> {
+    fn rename(self, name: &'static str) -> Self {
+        self.with_name(name)
+    }
+}
+
+impl<F, E, R, O> Rename for MapResponse<F, E, R, O> {
     fn rename(self, name: &'static str) -> Self {
         self.with_name(name)
     }

@@ -421,3 +421,88 @@ impl<F, E, I, R> fmt::Debug for MapEvent<F, E, I, R> {
         f.debug_tuple("MapEvent").field(&self.name).finish()
     }
 }
+
+/// A transform made of one closure that maps the response on the way out
+/// ([`HandlerBuilder::map_response`](crate::HandlerBuilder::map_response)): the layers
+/// inside answer `R`, the layers outside see `O`.
+///
+/// ```
+/// # extern crate lambda_middleware_core as lambda_middleware;
+/// use lambda_middleware::chain::MapResponse;
+/// use lambda_middleware::{Context, Error};
+///
+/// // For events of any type `E` (here `()`): the chain it is added to decides.
+/// let text: MapResponse<_, (), u64, String> =
+///     MapResponse::new("text", |count: u64, _: &Context| Ok::<_, Error>(count.to_string()));
+/// assert_eq!(format!("{text:?}"), "MapResponse(\"text\")");
+/// ```
+pub struct MapResponse<F, E, R, O> {
+    name: &'static str,
+    hook: F,
+    _types: PhantomData<fn(E, R) -> O>,
+}
+
+impl<F, E, R, O> MapResponse<F, E, R, O> {
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The transform named `name` (its `## name` span when traced) running `hook`.
+    pub fn new(name: &'static str, hook: F) -> Self
+    where
+        F: Fn(R, &Context) -> Result<O, Error>,
+    {
+        MapResponse {
+            name,
+            hook,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<F, E, R, O> crate::transform::Transform<E, R> for MapResponse<F, E, R, O>
+where
+    F: Fn(R, &Context) -> Result<O, Error> + Send + Sync,
+    E: Send,
+    R: Send,
+    O: Send,
+{
+    type Event = E;
+    type Response = O;
+    type Params = ();
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn call<'n, N>(
+        &self,
+        _: &(),
+        event: E,
+        ctx: &Context,
+        next: crate::next::Next<'n, N, O>,
+    ) -> Result<crate::next::Proceeded<'n, O>, Error>
+    where
+        N: crate::chain::Invoke<E, Response = R>,
+    {
+        next.run(event).await?.try_map(|response| (self.hook)(response, ctx))
+    }
+}
+
+impl<F: Clone, E, R, O> Clone for MapResponse<F, E, R, O> {
+    fn clone(&self) -> Self {
+        MapResponse {
+            name: self.name,
+            hook: self.hook.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+/// The name only: a closure has nothing to show.
+impl<F, E, R, O> fmt::Debug for MapResponse<F, E, R, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MapResponse").field(&self.name).finish()
+    }
+}

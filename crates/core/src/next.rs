@@ -388,6 +388,30 @@ impl<'n, R> Proceeded<'n, R> {
         proof(f(self.response), self.early)
     }
 
+    /// Changes the response with a step that may fail, keeping the proof on success.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// # use lambda_middleware::{Context, Error, Invoke, Middleware, Next, Proceeded};
+    /// # use serde_json::{json, Value};
+    /// # struct M;
+    /// # impl Middleware<Value, Value> for M {
+    /// #     type Params = ();
+    /// async fn call<'n, I>(&self, _: &(), event: Value, _: &Context, next: Next<'n, I>)
+    ///     -> Result<Proceeded<'n, Value>, Error>
+    /// where
+    ///     I: Invoke<Value, Response = Value>,
+    /// {
+    ///     next.run(event).await?.try_map(|body| Ok(json!({ "text": serde_json::to_string(&body)? })))
+    /// }
+    /// # }
+    /// ```
+    #[inline(always)]
+    pub fn try_map<S>(self, f: impl FnOnce(R) -> Result<S, Error>) -> Result<Proceeded<'n, S>, Error> {
+        let early = self.early;
+        f(self.response).map(|response| proof(response, early))
+    }
+
     /// `true` when this response came from [`Next::respond_early`] in the middleware
     /// that returned it, so the handler did not run for it.
     ///

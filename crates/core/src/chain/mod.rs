@@ -36,9 +36,11 @@ pub use wrap::{ParamsOf, Wrap};
 
 // The builder's and the handler's type-level parts: named in a chain's type, rarely
 // written by hand.
-pub use crate::builder::{Assemble, Changes, CloneStack, Hosting, Identity, Mapping, Same, Stack};
+pub use crate::builder::{Assemble, Changes, CloneStack, Hosting, Identity, Mapping, ResponseMapping, Same, Stack};
 pub use crate::builder::{Finished, Rename, Retrace};
-pub use crate::closures::{After, AfterOutcome, Before, BeforeOutcome, IntoFlow, Inward, MapEvent, OnError};
+pub use crate::closures::{
+    After, AfterOutcome, Before, BeforeOutcome, IntoFlow, Inward, MapEvent, MapResponse, OnError,
+};
 pub use crate::handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
 pub use crate::next::NextRun;
 
