@@ -73,10 +73,13 @@ fn a_panic_in_a_traced_chain_is_a_fault_and_the_next_invocation_is_served() {
     let posts = api.posts_by_request_id();
     assert_eq!(posts["req-ok"].response(), json!({ "order": 1 }));
     assert_eq!(
-        posts["req-middleware"].error().1,
-        "Lambda panicked: explode panicked on order 2"
+        posts["req-middleware"].error(),
+        ("Panic".to_owned(), "explode panicked on order 2".to_owned())
     );
-    assert_eq!(posts["req-handler"].error().1, "Lambda panicked: no stock for order 3");
+    assert_eq!(
+        posts["req-handler"].error(),
+        ("Panic".to_owned(), "no stock for order 3".to_owned())
+    );
     assert_eq!(posts["req-next"].response(), json!({ "order": 4 }));
 
     // Two subsegments per invocation, `## explode` inside `## guard`.

@@ -546,7 +546,7 @@ fn mapping_closures_allocate_nothing() {
         Ok(event.data + event.event)
     }
     let handler = Handler::builder()
-        .map_response(|sum: u64, _: &Context| Ok::<_, Error>(i64::try_from(sum)? * -1))
+        .map_response(|sum: u64, _: &Context| Ok::<_, Error>(-i64::try_from(sum)?))
         .map_event(|event: u64, _: &Context| {
             Ok::<_, Error>(match event {
                 0 => Inward::RespondEarly(7),
@@ -559,5 +559,8 @@ fn mapping_closures_allocate_nothing() {
     let (allocations, outputs) =
         allocations_in(|| [0, 1, 2].map(|payload| poll_once(handler.invoke_with(black_box(payload), &ctx)).unwrap()));
     assert_eq!(outputs, [-7, -2, -4]);
-    assert_eq!(allocations, 0, "allocations in three invocations of two mapping closures");
+    assert_eq!(
+        allocations, 0,
+        "allocations in three invocations of two mapping closures"
+    );
 }
