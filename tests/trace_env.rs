@@ -293,3 +293,32 @@ fn with_the_variable_on_an_invocation_cancelled_finished_or_panicking_drops_ever
         "the handler never ran, so held nothing"
     );
 }
+
+/// Through `tower::Service` (what `lambda_runtime::run` calls), the box holds the chain
+/// of the mode the handler was built in: traced with the variable on, untraced off.
+#[test]
+fn the_service_runs_the_chain_of_the_mode_read_when_the_handler_was_built() {
+    use tower::Service;
+
+    for (value, expected) in [(Some("true"), vec!["## auto".to_owned()]), (None, vec![])] {
+        let mut handler = {
+            let _env = env(TRACE_MIDDLEWARES_ENV, value);
+            Handler::builder().middleware(step("auto", Pass)).handler(echo).unwrap()
+        };
+        // The variable changed after the build: it is not read again.
+        let _env = env(
+            TRACE_MIDDLEWARES_ENV,
+            Some(if value.is_some() { "false" } else { "true" }),
+        );
+        let capture = Capture::default();
+        let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+        let event = lambda_runtime::LambdaEvent::new(json!(1), Context::default());
+        assert_eq!(block_on(handler.call(event)).unwrap(), json!({ "echo": 1 }));
+        let names: Vec<String> = capture
+            .middleware_spans()
+            .iter()
+            .map(|span| span.display_name().to_owned())
+            .collect();
+        assert_eq!(names, expected, "{value:?}");
+    }
+}

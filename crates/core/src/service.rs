@@ -23,9 +23,10 @@ use std::task::{Context as TaskContext, Poll};
 
 use lambda_runtime::{Context, Error};
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Token};
 use crate::diagnostic::{InvocationError, NamedError};
 use crate::handler::Handler;
+use crate::trace::choice::{EnvOff, EnvOn};
 
 /// What `Service::call` returns.
 pub(crate) type BoxedInvocation<R> = Pin<Box<dyn Future<Output = Result<R, InvocationError>> + Send>>;
@@ -52,6 +53,11 @@ pub(crate) fn panic_error(payload: &(dyn Any + Send)) -> InvocationError {
 }
 
 /// Boxes one invocation of `handler` on `payload` and `context`.
+///
+/// `POWERTOOLS_TRACE_MIDDLEWARES` was read when the handler was built; the box holds the
+/// chain compiled for that mode, and nothing else: the mode is chosen here, once, not
+/// inside the invocation's future (which `Handler::invoke_with` must do, having no box
+/// to choose with). When every middleware decided its tracing, there is one mode.
 #[inline]
 pub(crate) fn boxed<C, E>(handler: &Handler<C>, payload: E, context: Context) -> BoxedInvocation<C::Response>
 where
@@ -59,7 +65,28 @@ where
     C::Response: Send + 'static,
     E: Send + 'static,
 {
-    let mut boxed = Box::<Owned<C, _>>::new_uninit();
+    if C::UNDECIDED && handler.traces_from_env() {
+        boxed_with(handler, payload, context, |handler, payload, context| {
+            handler.chain().run_chain::<EnvOn>(payload, context, Token(()))
+        })
+    } else {
+        boxed_with(handler, payload, context, |handler, payload, context| {
+            handler.chain().run_chain::<EnvOff>(payload, context, Token(()))
+        })
+    }
+}
+
+/// [`boxed`], with the chain's future made by `make` from the boxed handle and context.
+#[inline(always)]
+fn boxed_with<C, E, F, M>(handler: &Handler<C>, payload: E, context: Context, make: M) -> BoxedInvocation<C::Response>
+where
+    C: Chain<E> + 'static,
+    C::Response: Send + 'static,
+    E: Send + 'static,
+    F: Future<Output = Result<C::Response, Error>> + Send + 'static,
+    M: FnOnce(&'static Handler<C>, E, &'static Context) -> F,
+{
+    let mut boxed = Box::<Owned<C, F>>::new_uninit();
     let slot = boxed.as_mut_ptr();
     // SAFETY: `slot` points to the box's memory, valid for writes of `Owned`; each field
     // is written exactly once below, and the box is only read as `Owned` after all of
@@ -72,12 +99,13 @@ where
         // SAFETY: the context and the handler live in the box, which is pinned below and
         // freed only after `future` is dropped (see `Drop`): they outlive every use the
         // future makes of these references, which are `'static` only in name, and
-        // nothing but the future gets them. The code that runs with them is generic
-        // over their lifetime, so it cannot keep them beyond the future either.
+        // nothing but the future gets them. The code that runs with them (`make`, the
+        // chain) is generic over their lifetime, so it cannot keep them beyond the
+        // future either.
         let context: &'static Context = &*addr_of!((*slot).context);
         let handler: &'static Handler<C> = &*addr_of!((*slot).handler);
         // Making the future runs the outer hooks' `before`, which may panic.
-        match panic::catch_unwind(AssertUnwindSafe(|| handler.invoke_with(payload, context))) {
+        match panic::catch_unwind(AssertUnwindSafe(|| make(handler, payload, context))) {
             Ok(future) => std::ptr::write(addr_of_mut!((*slot).future), ManuallyDrop::new(future)),
             Err(panic) => {
                 // SAFETY: `context` and `handler` were written above and nothing borrows
@@ -91,7 +119,7 @@ where
         }
     }
     // SAFETY: every field was written above.
-    let owned: Box<Owned<C, _>> = unsafe { boxed.assume_init() };
+    let owned: Box<Owned<C, F>> = unsafe { boxed.assume_init() };
     Box::into_pin(owned)
 }
 
