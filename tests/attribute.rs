@@ -170,3 +170,48 @@ async fn traced_attribute_middlewares_open_spans_under_their_names() -> Result<(
     assert_eq!(*names.0.lock().unwrap(), ["tenant", "into_500"]);
     Ok(())
 }
+
+/// A hook named like the parameters the generated impl takes still calls itself.
+#[middleware(before)]
+fn event(event: &mut Value, _: &Context) {
+    event["named_event"] = json!(true);
+}
+
+/// A generic early answer: `Flow<R>` makes it a middleware for every `R` it builds.
+#[middleware(before)]
+#[allow(clippy::unnecessary_wraps)]
+fn refuse_empty<R: Default + Send>(event: &mut Value, _: &Context) -> Result<Flow<R>, Error> {
+    Ok(if event.is_null() {
+        Flow::RespondEarly(R::default())
+    } else {
+        Flow::Continue
+    })
+}
+
+/// A `mut` param stays `mut` in the body.
+#[middleware]
+async fn countdown(event: Value, _: &Context, next: Next, mut left: u32) -> Result<Proceeded<Value>, Error> {
+    left -= 1;
+    let mut response = next.run(event).await?;
+    response.response_mut()["left"] = json!(left);
+    Ok(response)
+}
+
+#[tokio::test]
+async fn generated_names_generics_and_mut_params_work() -> Result<(), Error> {
+    async fn pass(event: Value, _: &Context) -> Result<Value, Error> {
+        Ok(event)
+    }
+    let handler = Handler::builder()
+        .middleware_with(Countdown, CountdownParams::builder().left(3).build())
+        .middleware(RefuseEmpty)
+        .middleware(Event)
+        .handler(pass)?;
+    let ctx = Context::default();
+    assert_eq!(
+        handler.invoke_with(json!({}), &ctx).await?,
+        json!({ "named_event": true, "left": 2 })
+    );
+    assert_eq!(handler.invoke_with(Value::Null, &ctx).await?, json!({ "left": 2 }));
+    Ok(())
+}

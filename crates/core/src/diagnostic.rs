@@ -259,13 +259,14 @@ pub fn error_type<'e>(error: &'e (dyn std::error::Error + Send + Sync + 'static)
     let name = debug_name(error);
     // The AWS SDK's `SdkError::ServiceError` (read by name: the core does not depend on
     // the SDK): its source is the operation's error, whose variant is the service's
-    // error code — what a `Catch` or an alarm matches on.
-    if name == "ServiceError"
-        && let Some(source) = error.source()
-    {
-        let code = debug_name_of(source);
-        if code != "Error" && code != "Unhandled" {
-            return Cow::Owned(code);
+    // error code — what a `Catch` or an alarm matches on. Any error whose `Debug` starts
+    // with `ServiceError` and that has a source is named after its source the same way.
+    if name == "ServiceError" {
+        if let Some(source) = error.source() {
+            let code = debug_name_of(source);
+            if code != "Error" && code != "Unhandled" {
+                return Cow::Owned(code);
+            }
         }
     }
     Cow::Owned(name)

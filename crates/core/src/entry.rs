@@ -49,16 +49,25 @@ impl InvalidEvent {
     /// assert_eq!(ok, 7);
     /// ```
     pub fn read<E: DeserializeOwned>(event: Value) -> Result<E, InvalidEvent> {
-        serde_path_to_error::deserialize(event).map_err(|error| {
-            let path = error.path().to_string();
-            InvalidEvent {
-                type_name: crate::support::short_type_name(std::any::type_name::<E>()),
-                // `serde_path_to_error` writes the root as `.`, and fields `a.b[0]`:
-                // a JSON pointer reads the same in a log line and in the docs.
-                path: pointer(&path),
+        let type_name = crate::support::short_type_name(std::any::type_name::<E>());
+        // Some `Deserialize` impls panic on bad input (aws_lambda_events' base64 bodies):
+        // that is an invalid event too, not a failed process.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            serde_path_to_error::deserialize::<_, E>(event)
+        }));
+        match read {
+            Ok(Ok(event)) => Ok(event),
+            Ok(Err(error)) => Err(InvalidEvent {
+                type_name,
+                path: pointer(error.path()),
                 message: error.into_inner().to_string(),
-            }
-        })
+            }),
+            Err(panic) => Err(InvalidEvent {
+                type_name,
+                path: "/".to_owned(),
+                message: crate::trace::span::panic_message(&*panic).to_owned(),
+            }),
+        }
     }
 
     /// Where in the event it went wrong, as a JSON pointer (`/order/quantity`; `/` for
@@ -74,19 +83,17 @@ impl InvalidEvent {
     }
 }
 
-/// `serde_path_to_error`'s `a.b[0]` (or `.`) as `/a/b/0` (or `/`).
-fn pointer(path: &str) -> String {
-    if path == "." {
-        return "/".to_owned();
-    }
-    let mut out = String::with_capacity(path.len() + 1);
-    for segment in path.split('.') {
-        for (index, part) in segment.split('[').enumerate() {
-            let part = if index == 0 { part } else { part.trim_end_matches(']') };
-            if !part.is_empty() {
-                out.push('/');
-                out.push_str(&part.replace('~', "~0").replace('/', "~1"));
-            }
+/// `serde_path_to_error`'s path as a JSON pointer: `/a/b/0`, or `/` for the whole event.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
         }
     }
     if out.is_empty() { "/".to_owned() } else { out }
@@ -181,13 +188,35 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::pointer;
+    use super::InvalidEvent;
+    use serde_json::json;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        items: Vec<u32>,
+    }
 
     #[test]
-    fn paths_become_json_pointers() {
-        assert_eq!(pointer("."), "/");
-        assert_eq!(pointer("order.quantity"), "/order/quantity");
-        assert_eq!(pointer("Records[1].body"), "/Records/1/body");
-        assert_eq!(pointer("a/b"), "/a~1b");
+    fn paths_are_json_pointers_keys_included() {
+        let error = InvalidEvent::read::<Order>(json!({ "items": [1, "two"] })).unwrap_err();
+        assert_eq!(error.path(), "/items/1");
+        let error = InvalidEvent::read::<std::collections::HashMap<String, Order>>(json!({ "a.b/c": { "items": 1 } }))
+            .unwrap_err();
+        assert_eq!(error.path(), "/a.b~1c/items");
+        assert_eq!(InvalidEvent::read::<u8>(json!("x")).unwrap_err().path(), "/");
+    }
+
+    #[test]
+    fn a_panicking_deserializer_is_an_invalid_event() {
+        #[derive(Debug)]
+        struct Fragile;
+        impl<'de> serde::Deserialize<'de> for Fragile {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                panic!("cannot read this")
+            }
+        }
+        let error = InvalidEvent::read::<Fragile>(json!(1)).unwrap_err();
+        assert!(error.to_string().ends_with("cannot read this"), "{error}");
     }
 }

@@ -267,15 +267,12 @@ pub const MAX_EXPIRES_AFTER: Duration = Duration::from_secs(10 * 365 * 24 * 3600
 /// The function name in keys when the context has none (Powertools' default).
 const DEFAULT_FUNCTION_NAME: &str = "test-func";
 
-/// The function name in keys when the context has none: Powertools' default when
-/// `AWS_LAMBDA_FUNCTION_NAME` is unset, and nothing when it is set but empty (Powertools
-/// reads `os.getenv("AWS_LAMBDA_FUNCTION_NAME", "test-func")`). The variable is read
-/// once per process.
+/// The function name in keys when the context has none: as Powertools reads it,
+/// `os.getenv("AWS_LAMBDA_FUNCTION_NAME", "test-func")` — the variable's value when it
+/// is set (empty included), Powertools' default when it is unset. Read once per process.
 fn unnamed_function() -> &'static str {
-    static SET_BUT_EMPTY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let set_but_empty =
-        *SET_BUT_EMPTY.get_or_init(|| std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some_and(|name| name.is_empty()));
-    if set_but_empty { "" } else { DEFAULT_FUNCTION_NAME }
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| DEFAULT_FUNCTION_NAME.to_owned()))
 }
 
 /// Conditional writes that met a record changing under them, before giving up

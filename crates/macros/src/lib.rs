@@ -199,6 +199,8 @@ impl Args {
 /// One argument after the mandatory ones: a field of the params.
 struct Param {
     name: Ident,
+    /// `mut name: T`: the `let` in an `async` body keeps it.
+    mutable: bool,
     attrs: Vec<Attribute>,
     field: Type,
     /// The argument's type as written, for the `let` in an `async` body.
@@ -273,6 +275,17 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))
         .collect();
+    // What applies to the function applies to what is made of it.
+    let shared: Vec<Attribute> = function
+        .attrs
+        .iter()
+        .filter(|attr| {
+            ["cfg", "cfg_attr", "allow", "expect", "deprecated"]
+                .iter()
+                .any(|name| attr.path().is_ident(name))
+        })
+        .cloned()
+        .collect();
     let fn_doc = format!(" The middleware `{fn_name}` makes (`#[middleware]`).");
     let struct_docs = if docs.is_empty() {
         quote!(#[doc = #fn_doc])
@@ -295,6 +308,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
             quote!(#[doc = #doc] #(#attrs)* pub #name: #field)
         });
         params_item = quote! {
+            #(#shared)*
             #[doc = #doc]
             #[derive(#krate::TypedBuilder #(, #derives)*)]
             #[builder(crate_module_path = #krate::typed_builder)]
@@ -342,22 +356,30 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
             };
             let run = if infallible {
                 quote! {
-                    #fn_name(event, ctx #(, #pass)*);
+                    #fn_name(__event, __ctx #(, #pass)*);
                     ::core::result::Result::Ok(#krate::Flow::Continue)
                 }
             } else {
                 quote! {
-                    match #fn_name(event, ctx #(, #pass)*) {
+                    match #fn_name(__event, __ctx #(, #pass)*) {
                         ::core::result::Result::Ok(flow) => ::core::result::Result::Ok(#krate::chain::IntoFlow::into_flow(flow)),
                         ::core::result::Result::Err(error) => ::core::result::Result::Err(::core::convert::Into::into(error)),
                     }
                 }
             };
+            // `Result<Flow<X>, _>`: a middleware for responses of type `X` only (a generic
+            // `X` stays the function's own parameter, constrained by the trait).
+            let flow_response = flow_argument(&ok);
+            let (response_param, response_type) = match &flow_response {
+                Some(response) => (Tokens::new(), quote!(#response)),
+                None => (quote!(__R: ::core::marker::Send,), quote!(__R)),
+            };
             quote! {
-                impl<#(#user_params,)* __R: ::core::marker::Send> #middleware<#event, __R> for #struct_name
+                impl<#(#user_params,)* #response_param> #middleware<#event, #response_type> for #struct_name
                 where
                     #event: ::core::marker::Send,
-                    #ok: #krate::chain::IntoFlow<__R>,
+                    #ok: #krate::chain::IntoFlow<#response_type>,
+                    #response_type: ::core::marker::Send,
                     #(#user_predicates,)*
                 {
                     type Params = #params_type;
@@ -367,7 +389,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     }
 
                     #[inline(always)]
-                    fn before(&self, __params: &#params_type, event: &mut #event, ctx: &#context) -> ::core::result::Result<#krate::Flow<__R>, #error> {
+                    fn before(&self, __params: &#params_type, __event: &mut #event, __ctx: &#context) -> ::core::result::Result<#krate::Flow<#response_type>, #error> {
                         let _ = __params;
                         #run
                     }
@@ -378,11 +400,11 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
             let response = referent(&inputs[0].ty, "an `after` hook takes the response as `&mut R` first")?;
             let run = if matches!(function.sig.output, ReturnType::Default) {
                 quote! {
-                    #fn_name(response, ctx #(, #pass)*);
+                    #fn_name(__response, __ctx #(, #pass)*);
                     ::core::result::Result::Ok(())
                 }
             } else {
-                quote!(#fn_name(response, ctx #(, #pass)*).map_err(::core::convert::Into::into))
+                quote!(#fn_name(__response, __ctx #(, #pass)*).map_err(::core::convert::Into::into))
             };
             quote! {
                 impl<#(#user_params,)* __E: ::core::marker::Send> #middleware<__E, #response> for #struct_name
@@ -397,7 +419,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     }
 
                     #[inline(always)]
-                    fn after(&self, __params: &#params_type, response: &mut #response, ctx: &#context) -> ::core::result::Result<(), #error> {
+                    fn after(&self, __params: &#params_type, __response: &mut #response, __ctx: &#context) -> ::core::result::Result<(), #error> {
                         let _ = __params;
                         #run
                     }
@@ -419,9 +441,9 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     }
 
                     #[inline(always)]
-                    fn on_error(&self, __params: &#params_type, error: #error, ctx: &#context) -> ::core::result::Result<#response, #error> {
+                    fn on_error(&self, __params: &#params_type, __error: #error, __ctx: &#context) -> ::core::result::Result<#response, #error> {
                         let _ = __params;
-                        #fn_name(error, ctx #(, #pass)*).map_err(::core::convert::Into::into)
+                        #fn_name(__error, __ctx #(, #pass)*).map_err(::core::convert::Into::into)
                     }
                 }
             }
@@ -440,10 +462,23 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                 )
             })?;
             let proceeded = branded(&proceeded, quote!('__n, #response)).expect("checked to be a path");
-            let lets = params
-                .iter()
-                .zip(&pass)
-                .map(|(Param { name, declared, .. }, pass)| quote!(let #name: #declared = #pass;));
+            let lets = params.iter().zip(&pass).map(
+                |(
+                    Param {
+                        name,
+                        declared,
+                        mutable,
+                        ..
+                    },
+                    pass,
+                )| {
+                    if *mutable {
+                        quote!(let mut #name: #declared = #pass;)
+                    } else {
+                        quote!(let #name: #declared = #pass;)
+                    }
+                },
+            );
             let body = &function.block;
             quote! {
                 impl<#(#user_params),*> #middleware<#event, #response> for #struct_name
@@ -491,12 +526,14 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
     Ok(quote! {
         #function_item
 
+        #(#shared)*
         #struct_docs
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         #vis struct #struct_name;
 
         #params_item
 
+        #(#shared)*
         #body_impl
     })
 }
@@ -509,6 +546,7 @@ fn param(typed: &mut PatType) -> syn::Result<Param> {
         ));
     };
     let name = pat.ident.clone();
+    let mutable = pat.mutability.is_some();
     let attrs = typed
         .attrs
         .iter()
@@ -532,6 +570,7 @@ fn param(typed: &mut PatType) -> syn::Result<Param> {
     };
     Ok(Param {
         name,
+        mutable,
         attrs,
         field,
         declared,
@@ -601,6 +640,18 @@ fn branded(ty: &Type, arguments: Tokens) -> Option<Type> {
     let last = path.segments.last_mut()?;
     last.arguments = PathArguments::AngleBracketed(parse_quote!(<#arguments>));
     Some(Type::Path(TypePath { qself: None, path }))
+}
+
+/// `X` of `Flow<X>`.
+fn flow_argument(ty: &Type) -> Option<Type> {
+    match ty {
+        Type::Path(TypePath { qself: None, path })
+            if path.segments.last().is_some_and(|segment| segment.ident == "Flow") =>
+        {
+            first_argument(ty)
+        }
+        _ => None,
+    }
 }
 
 fn first_argument(ty: &Type) -> Option<Type> {
