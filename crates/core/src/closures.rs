@@ -314,7 +314,13 @@ macro_rules! clone_and_debug {
     )*};
 }
 
-clone_and_debug!(Before<F, E, T>, After<F, R>, OnError<F, R>);
+clone_and_debug!(
+    Before<F, E, T>,
+    After<F, R>,
+    OnError<F, R>,
+    MapEvent<F, E, I, R>,
+    MapResponse<F, E, R, O>
+);
 
 /// What a [`map_event`](crate::HandlerBuilder::map_event) closure returns: the event to
 /// hand inwards, or a response to answer with at once.
@@ -405,23 +411,6 @@ where
     }
 }
 
-impl<F: Clone, E, I, R> Clone for MapEvent<F, E, I, R> {
-    fn clone(&self) -> Self {
-        MapEvent {
-            name: self.name,
-            hook: self.hook.clone(),
-            _types: PhantomData,
-        }
-    }
-}
-
-/// The name only: a closure has nothing to show.
-impl<F, E, I, R> fmt::Debug for MapEvent<F, E, I, R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("MapEvent").field(&self.name).finish()
-    }
-}
-
 /// A transform made of one closure that maps the response on the way out
 /// ([`HandlerBuilder::map_response`](crate::HandlerBuilder::map_response)): the layers
 /// inside answer `R`, the layers outside see `O`.
@@ -487,22 +476,5 @@ where
         N: crate::chain::Invoke<E, Response = R>,
     {
         next.run(event).await?.try_map(|response| (self.hook)(response, ctx))
-    }
-}
-
-impl<F: Clone, E, R, O> Clone for MapResponse<F, E, R, O> {
-    fn clone(&self) -> Self {
-        MapResponse {
-            name: self.name,
-            hook: self.hook.clone(),
-            _types: PhantomData,
-        }
-    }
-}
-
-/// The name only: a closure has nothing to show.
-impl<F, E, R, O> fmt::Debug for MapResponse<F, E, R, O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("MapResponse").field(&self.name).finish()
     }
 }

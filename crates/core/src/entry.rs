@@ -110,8 +110,9 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 /// event (an HTTP 400) instead takes `serde_json::Value` and parses it itself (`Parse`
 /// behind `HttpErrorHandler`; see the HTTP guide).
 ///
-/// The reading costs what `lambda_runtime`'s own does (`serde_json` from a `Value`
-/// instead of from bytes).
+/// The reading is a second pass: `lambda_runtime` reads the bytes into a `Value`, and
+/// this entry the `Value` into the chain's type (with the path kept, as
+/// `lambda_runtime`'s own reading keeps it).
 pub struct JsonEntry<C> {
     handler: Handler<C>,
 }

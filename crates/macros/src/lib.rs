@@ -109,7 +109,9 @@ pub fn middleware(attr: TokenStream, item: TokenStream) -> TokenStream {
     let function = parse_macro_input!(item as ItemFn);
     // A hook function is valid Rust as written: on an error it is kept, so that the
     // error is the only one (no unused imports, no unknown name where it is called).
-    let keep = function.sig.asyncness.is_none().then(|| function.clone());
+    // An `async fn` with hook arguments is valid too; an `async fn` taking `next: Next`
+    // is not (it is the macro that fills in `Next`'s parameters).
+    let keep = (function.sig.asyncness.is_none() || args.kind.is_some()).then(|| function.clone());
     match expand(args, function) {
         Ok(tokens) => tokens.into(),
         Err(error) => {
@@ -396,15 +398,34 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                 }
             }
         }
-        Kind::After => {
-            let response = referent(&inputs[0].ty, "an `after` hook takes the response as `&mut R` first")?;
-            let run = if matches!(function.sig.output, ReturnType::Default) {
-                quote! {
-                    #fn_name(__response, __ctx #(, #pass)*);
-                    ::core::result::Result::Ok(())
-                }
+        Kind::After | Kind::OnError => {
+            // Both are middlewares for events of any type: only the response is theirs.
+            let (response, method) = if kind == Kind::After {
+                let response = referent(&inputs[0].ty, "an `after` hook takes the response as `&mut R` first")?;
+                let run = if matches!(function.sig.output, ReturnType::Default) {
+                    quote! {
+                        #fn_name(__response, __ctx #(, #pass)*);
+                        ::core::result::Result::Ok(())
+                    }
+                } else {
+                    quote!(#fn_name(__response, __ctx #(, #pass)*).map_err(::core::convert::Into::into))
+                };
+                let method = quote! {
+                    fn after(&self, __params: &#params_type, __response: &mut #response, __ctx: &#context) -> ::core::result::Result<(), #error> {
+                        let _ = __params;
+                        #run
+                    }
+                };
+                (response, method)
             } else {
-                quote!(#fn_name(__response, __ctx #(, #pass)*).map_err(::core::convert::Into::into))
+                let response = result_ok(&function.sig.output, kind)?;
+                let method = quote! {
+                    fn on_error(&self, __params: &#params_type, __error: #error, __ctx: &#context) -> ::core::result::Result<#response, #error> {
+                        let _ = __params;
+                        #fn_name(__error, __ctx #(, #pass)*).map_err(::core::convert::Into::into)
+                    }
+                };
+                (response, method)
             };
             quote! {
                 impl<#(#user_params,)* __E: ::core::marker::Send> #middleware<__E, #response> for #struct_name
@@ -419,32 +440,7 @@ fn expand(args: Args, mut function: ItemFn) -> syn::Result<Tokens> {
                     }
 
                     #[inline(always)]
-                    fn after(&self, __params: &#params_type, __response: &mut #response, __ctx: &#context) -> ::core::result::Result<(), #error> {
-                        let _ = __params;
-                        #run
-                    }
-                }
-            }
-        }
-        Kind::OnError => {
-            let response = result_ok(&function.sig.output, kind)?;
-            quote! {
-                impl<#(#user_params,)* __E: ::core::marker::Send> #middleware<__E, #response> for #struct_name
-                where
-                    #response: ::core::marker::Send,
-                    #(#user_predicates,)*
-                {
-                    type Params = #params_type;
-
-                    fn name(&self) -> &'static str {
-                        #span_name
-                    }
-
-                    #[inline(always)]
-                    fn on_error(&self, __params: &#params_type, __error: #error, __ctx: &#context) -> ::core::result::Result<#response, #error> {
-                        let _ = __params;
-                        #fn_name(__error, __ctx #(, #pass)*).map_err(::core::convert::Into::into)
-                    }
+                    #method
                 }
             }
         }
