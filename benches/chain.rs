@@ -14,7 +14,7 @@
 
 // Chains of 20 `async fn` middlewares (and of 40 closure middlewares) go past the default
 // depth of rustc's queries.
-#![recursion_limit = "512"]
+#![recursion_limit = "1024"]
 
 mod workload;
 

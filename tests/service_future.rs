@@ -93,8 +93,8 @@ fn every_ending_drops_what_the_invocation_owns_once() {
         .unwrap();
     // Cancelled mid-flight.
     let mut pending = service.call(event(1, "r-1"));
-    assert!(poll(pending.as_mut()).is_pending());
-    assert!(poll(pending.as_mut()).is_pending());
+    assert!(poll(Pin::new(&mut pending)).is_pending());
+    assert!(poll(Pin::new(&mut pending)).is_pending());
     drop(pending);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 
@@ -105,7 +105,7 @@ fn every_ending_drops_what_the_invocation_owns_once() {
     // Finished, the context read after the handler, then dropped.
     gate.store(1, Ordering::SeqCst);
     let mut finished = service.call(event(3, "r-3"));
-    let Poll::Ready(Ok(answer)) = poll(finished.as_mut()) else {
+    let Poll::Ready(Ok(answer)) = poll(Pin::new(&mut finished)) else {
         panic!("ready once the gate is open");
     };
     assert_eq!(answer, "3 from r-3 for r-3");
@@ -118,7 +118,7 @@ fn every_ending_drops_what_the_invocation_owns_once() {
     // and is not dropped again with the future.
     gate.store(2, Ordering::SeqCst);
     let mut panicking = service.call(event(4, "r-4"));
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| poll(panicking.as_mut())));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| poll(Pin::new(&mut panicking))));
     let Ok(Poll::Ready(Err(error))) = outcome else {
         panic!("the panic is the invocation's error");
     };
@@ -126,7 +126,7 @@ fn every_ending_drops_what_the_invocation_owns_once() {
         (error.error_type().as_ref(), error.to_string().as_str()),
         ("Panic", "the handler panicked")
     );
-    assert!(matches!(poll(panicking.as_mut()), Poll::Ready(Err(again)) if again.error_type() == "Panic"));
+    assert!(matches!(poll(Pin::new(&mut panicking)), Poll::Ready(Err(again)) if again.error_type() == "Panic"));
     assert_eq!(drops.load(Ordering::SeqCst), 3);
     drop(panicking);
     assert_eq!(drops.load(Ordering::SeqCst), 3);
@@ -134,7 +134,7 @@ fn every_ending_drops_what_the_invocation_owns_once() {
     // And the next invocation is served.
     gate.store(1, Ordering::SeqCst);
     let mut next = service.call(event(5, "r-5"));
-    assert!(matches!(poll(next.as_mut()), Poll::Ready(Ok(answer)) if answer == "5 from r-5 for r-5"));
+    assert!(matches!(poll(Pin::new(&mut next)), Poll::Ready(Ok(answer)) if answer == "5 from r-5 for r-5"));
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn the_future_keeps_the_chain_alive_after_the_handler_is_dropped() {
         .unwrap();
     let mut future = service.call(event(6, "r-6"));
     drop(service); // the only other handle on the chain
-    let Poll::Ready(Ok(answer)) = poll(future.as_mut()) else {
+    let Poll::Ready(Ok(answer)) = poll(Pin::new(&mut future)) else {
         panic!("ready at once");
     };
     assert_eq!(answer, "6 from r-6 for r-6");
@@ -176,7 +176,7 @@ fn a_panic_in_before_is_an_error_named_panic() {
         .unwrap();
     let clones = Arc::strong_count(&drops);
     let mut failed = service.call(event(0, "r-0"));
-    let Poll::Ready(Err(error)) = poll(failed.as_mut()) else {
+    let Poll::Ready(Err(error)) = poll(Pin::new(&mut failed)) else {
         panic!("ready with the panic");
     };
     assert_eq!(error.error_type(), "Panic");
@@ -185,7 +185,7 @@ fn a_panic_in_before_is_an_error_named_panic() {
     // The box's handle on the chain was dropped: only the service's own remains.
     assert_eq!(Arc::strong_count(&drops), clones);
     let mut next = service.call(event(1, "r-1"));
-    assert!(matches!(poll(next.as_mut()), Poll::Ready(Ok(2))));
+    assert!(matches!(poll(Pin::new(&mut next)), Poll::Ready(Ok(2))));
     drop(service);
     drop(next);
     assert_eq!(
@@ -193,4 +193,115 @@ fn a_panic_in_before_is_an_error_named_panic() {
         1,
         "the chain dropped once, with its last handle"
     );
+}
+
+/// The slot a finished invocation gave back is the next invocation's: a finished future
+/// kept around holds nothing, and dropping it later touches nothing the next one uses.
+#[test]
+fn a_finished_future_kept_around_does_not_hold_the_next_invocations_slot() {
+    let (gate, drops) = (Arc::new(AtomicUsize::new(1)), Arc::new(AtomicUsize::new(0)));
+    let mut service = Handler::builder()
+        .middleware(ReadsContextAfter)
+        .handler(handler(&gate, &drops))
+        .unwrap();
+    let mut first = service.call(event(1, "r-1"));
+    assert!(matches!(poll(Pin::new(&mut first)), Poll::Ready(Ok(answer)) if answer == "1 from r-1 for r-1"));
+    // Done: what the invocation owned is gone already, before `first` is dropped.
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let mut second = service.call(event(2, "r-2"));
+    drop(first);
+    assert!(matches!(poll(Pin::new(&mut second)), Poll::Ready(Ok(answer)) if answer == "2 from r-2 for r-2"));
+    // Polled past its end, a future answers an error rather than touching its slot.
+    let again = poll(Pin::new(&mut second));
+    assert!(matches!(again, Poll::Ready(Err(error)) if error.to_string().contains("polled after it completed")));
+    drop(second);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+/// Cancelled mid-flight after the handler was dropped: the future's handle is the last
+/// one, so the chain (and the slots it kept) go with the future.
+#[test]
+fn a_future_cancelled_after_the_handler_was_dropped_drops_the_chain_with_it() {
+    let (gate, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let held = Arc::new(());
+    let keep = held.clone();
+    let mut service = Handler::builder()
+        .before(move |_: &mut u32, _: &Context| {
+            let _ = &keep;
+        })
+        .middleware(ReadsContextAfter)
+        .handler(handler(&gate, &drops))
+        .unwrap();
+    // A slot kept from a finished invocation, and one in flight.
+    gate.store(1, Ordering::SeqCst);
+    assert!(poll(Pin::new(&mut service.call(event(1, "r-1")))).is_ready());
+    gate.store(0, Ordering::SeqCst);
+    let mut pending = service.call(event(2, "r-2"));
+    assert!(poll(Pin::new(&mut pending)).is_pending());
+    drop(service);
+    assert_eq!(Arc::strong_count(&held), 2, "the future keeps the chain");
+    drop(pending);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert_eq!(Arc::strong_count(&held), 1, "the chain went with the last handle");
+}
+
+/// A `Drop` that panics when the finished chain's future is dropped (inside `poll`)
+/// turns the outcome into a `Panic` error; the slot is released all the same, and the
+/// handler serves the next invocation.
+#[test]
+fn a_panic_while_the_finished_future_is_dropped_is_an_error_named_panic() {
+    struct PanicsOnDrop(bool);
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("dropping the handler's future panicked");
+            }
+        }
+    }
+    let clones = Arc::new(());
+    let keep = clones.clone();
+    let mut service = Handler::builder()
+        .before(move |_: &mut u32, _: &Context| {
+            let _ = &keep;
+        })
+        .handler(|event: u32, _: &Context| {
+            let guard = PanicsOnDrop(event == 0);
+            async move {
+                let _ = &guard;
+                Ok::<u32, Error>(event + 1)
+            }
+        })
+        .unwrap();
+    let mut failing = service.call(event(0, "r-0"));
+    let Poll::Ready(Err(error)) = poll(Pin::new(&mut failing)) else {
+        panic!("ready with the panic");
+    };
+    assert_eq!(
+        (error.error_type().as_ref(), error.to_string().as_str()),
+        ("Panic", "dropping the handler's future panicked")
+    );
+    drop(failing);
+    assert_eq!(Arc::strong_count(&clones), 2, "the slot's handle was dropped");
+    let mut next = service.call(event(1, "r-1"));
+    assert!(matches!(poll(Pin::new(&mut next)), Poll::Ready(Ok(2))));
+}
+
+/// An event the JSON entry cannot read never takes a slot: its future is settled with
+/// the error, answered once.
+#[test]
+fn an_unreadable_event_is_settled_without_a_slot() {
+    let mut entry = Handler::builder()
+        .handler(|event: u32, _: &Context| std::future::ready(Ok::<u32, Error>(event + 1)))
+        .unwrap()
+        .json_entry();
+    let mut context = Context::default();
+    context.request_id = "r-9".into();
+    let mut failed = entry.call(LambdaEvent::new(serde_json::json!("nine"), context.clone()));
+    let Poll::Ready(Err(error)) = poll(Pin::new(&mut failed)) else {
+        panic!("settled at once");
+    };
+    assert_eq!(error.error_type(), "InvalidEvent");
+    assert!(matches!(poll(Pin::new(&mut failed)), Poll::Ready(Err(again)) if again.error_type() == "Panic"));
+    let mut ok = entry.call(LambdaEvent::new(serde_json::json!(9), context));
+    assert!(matches!(poll(Pin::new(&mut ok)), Poll::Ready(Ok(10))));
 }

@@ -1,6 +1,6 @@
 //! "Chains cost nothing", measured: a chain of ten middlewares that hold no data is
-//! zero-sized, invoking it allocates nothing, and its future grows by at most 64 bytes
-//! per layer.
+//! zero-sized, invoking it allocates nothing (through `tower::Service`, nothing once the
+//! first invocation has run), and its future grows by at most 64 bytes per layer.
 //!
 //! A counting global allocator replaces the system one in this test binary. It counts
 //! per thread, and only while that thread measures, so the test harness' other threads
@@ -236,18 +236,61 @@ fn the_invocation_future_grows_by_at_most_64_bytes_per_layer() {
 }
 
 #[test]
-fn through_tower_the_future_is_boxed_once() {
-    // What `lambda_runtime::run` calls: `tower::Service::call`, whose future type must be
-    // nameable, so it is boxed — one allocation per invocation, and no more.
+fn through_tower_only_the_first_invocation_allocates() {
+    // What `lambda_runtime::run` calls: `tower::Service::call`, whose future keeps the
+    // context and the chain's future in a slot the handler reuses: the first invocation
+    // allocates it, no later one allocates anything.
     use tower::Service;
 
     let mut service = ten_layers!(borrowing);
-    let event = LambdaEvent::new(1, context());
+    let events: Vec<_> = (1..=4).map(|payload| LambdaEvent::new(payload, context())).collect();
+    let mut counts = Vec::new();
+    for (payload, event) in (1..).zip(events) {
+        let (allocations, output) = allocations_in(|| poll_once(service.call(event)));
+        assert_eq!(output.unwrap(), expected(payload, 7));
+        counts.push(allocations);
+    }
+    assert_eq!(counts, [1, 0, 0, 0]);
+}
 
-    let (allocations, output) = allocations_in(|| poll_once(service.call(event)));
+#[test]
+fn through_tower_invocations_in_flight_at_once_take_a_slot_each_then_reuse_them() {
+    use tower::Service;
 
-    assert_eq!(output.unwrap(), expected(1, 7));
-    assert_eq!(allocations, 1);
+    let mut service = ten_layers!(borrowing);
+    let [first, second] =
+        [[1, 2, 3], [4, 5, 6]].map(|payloads| payloads.map(|payload| LambdaEvent::new(payload, context())));
+    // Three at once: three slots.
+    let (allocations, futures) = allocations_in(|| first.map(|event| service.call(event)));
+    assert_eq!(allocations, 3);
+    let outputs = futures.map(|future| poll_once(future).unwrap());
+    assert_eq!(outputs, [1, 2, 3].map(|payload| expected(payload, 7)));
+    // Three at once again: the three kept slots.
+    let (allocations, futures) = allocations_in(|| second.map(|event| service.call(event)));
+    assert_eq!(allocations, 0);
+    let outputs = futures.map(|future| poll_once(future).unwrap());
+    assert_eq!(outputs, [4, 5, 6].map(|payload| expected(payload, 7)));
+}
+
+#[test]
+fn through_tower_hook_and_closure_chains_allocate_nothing_after_the_first() {
+    use tower::Service;
+
+    let mut service = Handler::builder()
+        .middleware(HookAdd::<1>)
+        .before(|event: &mut u64, _: &Context| *event += 10)
+        .after(|response: &mut u64, _: &Context| *response += 10)
+        .middleware(HookAdd::<100>)
+        .handler(borrowing)
+        .unwrap();
+    let events: Vec<_> = (1..=3).map(|payload| LambdaEvent::new(payload, context())).collect();
+    let mut counts = Vec::new();
+    for (payload, event) in (1..).zip(events) {
+        let (allocations, output) = allocations_in(|| poll_once(service.call(event)));
+        assert_eq!(output.unwrap(), (payload + 111) * 1000 + 7 + 111);
+        counts.push(allocations);
+    }
+    assert_eq!(counts, [1, 0, 0]);
 }
 
 #[test]

@@ -63,7 +63,8 @@ impl<P, C: Chain<P, Response = P>> Workload<P> for Lambda<C> {
 /// A built chain, run through its `tower::Service<LambdaEvent<P>>` impl as
 /// `lambda_runtime` runs it: the event arrives as a `LambdaEvent` that owns its
 /// context (here a clone of the bench's context, whose strings are empty, so the
-/// clone allocates nothing).
+/// clone allocates nothing), and the future is held as the run loop holds it
+/// (`tower_named::poll_held`).
 pub struct LambdaService<C>(pub Handler<C>);
 
 impl<P, C> Workload<P> for LambdaService<C>
@@ -75,7 +76,7 @@ where
     fn invoke(&mut self, payload: P, ctx: &Context) -> P {
         let event = LambdaEvent::new(payload, ctx.clone());
         poll_once(std::future::poll_fn(|cx| self.0.poll_ready(cx))).expect("always ready");
-        poll_once(self.0.call(event)).expect("the chain does not fail")
+        super::tower_named::poll_held(self.0.call(event)).expect("the chain does not fail")
     }
 }
 
@@ -197,6 +198,20 @@ macro_rules! lambda_service {
     };
 }
 
+/// `lambda_hooks_service!(P; x x x)`: three `HookStep`s around `echo`, added with
+/// `.middleware(..)` (tracing left to `POWERTOOLS_TRACE_MIDDLEWARES`), run through
+/// `tower::Service`: what a user who follows the README runs under `lambda_runtime::run`.
+macro_rules! lambda_hooks_service {
+    ($p:ty; $($x:ident)*) => {
+        $crate::workload::lambda::LambdaService(
+            lambda_middleware::Handler::builder()
+                $(.middleware($crate::workload::lambda::hook!($x, 4)))*
+                .handler($crate::workload::echo::<$p>)
+                .expect("POWERTOOLS_TRACE_MIDDLEWARES is unset or valid"),
+        )
+    };
+}
+
 /// One `Step` per token.
 macro_rules! one {
     ($x:ident, $tag:literal) => {
@@ -213,5 +228,5 @@ macro_rules! hook {
 
 pub(crate) use {
     hook, lambda_attribute_chain, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain,
-    lambda_service, lambda_traced_chain, one,
+    lambda_hooks_service, lambda_service, lambda_traced_chain, one,
 };

@@ -36,15 +36,15 @@ pub use payload::{Order, Payload};
 
 use lambda::{
     lambda_attribute_chain, lambda_chain, lambda_closures_chain, lambda_hooks_chain, lambda_hooks_decided_chain,
-    lambda_service, lambda_traced_chain,
+    lambda_hooks_service, lambda_service, lambda_traced_chain,
 };
 pub use subscriber::Subscriber;
 use tower_boxed::tower_boxed_chain;
 use tower_hosted::lambda_tower_layers_chain;
-use tower_named::tower_named_chain;
+use tower_named::{tower_named_chain, tower_named_event_chain, tower_named_held_chain};
 
 /// The chain lengths measured.
-pub const DEPTHS: [usize; 4] = [1, 5, 10, 20];
+pub const DEPTHS: [usize; 5] = [1, 5, 10, 20, 32];
 
 /// What every step increments.
 pub static STEPS: AtomicU64 = AtomicU64::new(0);
@@ -112,11 +112,20 @@ pub enum Variant {
     LambdaSubscriber,
     /// lambda-middleware through its `tower::Service` impl, as `lambda_runtime` runs it.
     LambdaService,
+    /// The hooks chain as a user writes it (`.middleware(M)`, tracing left to
+    /// `POWERTOOLS_TRACE_MIDDLEWARES`) through `tower::Service`: the default path.
+    HooksService,
     /// lambda-middleware hosting the step as tower layers with named futures
     /// (`HandlerBuilder::layer`), tracing decided.
     LambdaTowerLayers,
     /// tower, hand-written `Service`/`Layer` pairs with named futures.
     TowerNamed,
+    /// The same on `LambdaEvent`s, as `lambda_runtime` hands them over: each event owns
+    /// a clone of the context, which the handler's future owns.
+    TowerNamedEvent,
+    /// The same, the future held in memory as `lambda_runtime`'s run loop holds it
+    /// (the way `LambdaService` and `HooksService` hold theirs).
+    TowerNamedHeld,
     /// tower, a boxed `async` future per layer (`axum::middleware::from_fn` style).
     TowerBoxed,
     /// `Vec<Box<dyn Middleware>>` with a boxed `Next` and boxed futures.
@@ -131,7 +140,7 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 17] = [
+    pub const ALL: [Variant; 20] = [
         Variant::Handler,
         Variant::Limit,
         Variant::AsyncFn,
@@ -142,8 +151,11 @@ impl Variant {
         Variant::AttributeDecided,
         Variant::LambdaSubscriber,
         Variant::LambdaService,
+        Variant::HooksService,
         Variant::LambdaTowerLayers,
         Variant::TowerNamed,
+        Variant::TowerNamedEvent,
+        Variant::TowerNamedHeld,
         Variant::TowerBoxed,
         Variant::Dynamic,
         Variant::TracedNone,
@@ -164,8 +176,11 @@ impl Variant {
             Variant::AttributeDecided => "lambda-middleware-attribute-decided",
             Variant::LambdaSubscriber => "lambda-middleware-subscriber",
             Variant::LambdaService => "lambda-middleware-service",
+            Variant::HooksService => "lambda-middleware-hooks-service",
             Variant::LambdaTowerLayers => "lambda-middleware-tower-layers",
             Variant::TowerNamed => "tower-named",
+            Variant::TowerNamedEvent => "tower-named-lambda-event",
+            Variant::TowerNamedHeld => "tower-named-held",
             Variant::TowerBoxed => "tower-boxed",
             Variant::Dynamic => "dyn-chain",
             Variant::TracedNone => "traced-no-subscriber",
@@ -191,8 +206,11 @@ impl Variant {
             Variant::AttributeDecided => "lambda-middleware, #[middleware] hook functions, tracing decided",
             Variant::LambdaSubscriber => "lambda-middleware, fmt subscriber set",
             Variant::LambdaService => "lambda-middleware as tower::Service",
+            Variant::HooksService => "lambda-middleware, hooks, default tracing, as tower::Service",
             Variant::LambdaTowerLayers => "lambda-middleware hosting tower layers",
             Variant::TowerNamed => "tower, named futures",
+            Variant::TowerNamedEvent => "tower, named futures, on LambdaEvent",
+            Variant::TowerNamedHeld => "tower, named futures, on LambdaEvent, held as the runtime holds it",
             Variant::TowerBoxed => "tower, boxed future per layer",
             Variant::Dynamic => "Vec<Box<dyn>> chain, boxed Next",
             Variant::TracedNone => "traced, no subscriber",
@@ -252,6 +270,11 @@ macro_rules! dispatch_depth {
             5 => $visitor.visit($variant, 5, $build!($p; x x x x x)),
             10 => $visitor.visit($variant, 10, $build!($p; x x x x x x x x x x)),
             20 => $visitor.visit($variant, 20, $build!($p; x x x x x x x x x x x x x x x x x x x x)),
+            32 => $visitor.visit(
+                $variant,
+                32,
+                $build!($p; x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x),
+            ),
             other => panic!("no chain of {other} middlewares is built; the depths are {DEPTHS:?}"),
         }
     };
@@ -265,6 +288,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
             5 => visitor.visit(variant, 5, limit::Limit::<5>),
             10 => visitor.visit(variant, 10, limit::Limit::<10>),
             20 => visitor.visit(variant, 20, limit::Limit::<20>),
+            32 => visitor.visit(variant, 32, limit::Limit::<32>),
             other => panic!("no limit for {other} middlewares is built; the depths are {DEPTHS:?}"),
         },
         Variant::AsyncFn => match depth {
@@ -272,6 +296,7 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
             5 => visitor.visit(variant, 5, limit::AsyncFn::<5>),
             10 => visitor.visit(variant, 10, limit::AsyncFn::<10>),
             20 => visitor.visit(variant, 20, limit::AsyncFn::<20>),
+            32 => visitor.visit(variant, 32, limit::AsyncFn::<32>),
             other => panic!("no async fn for {other} middlewares is built; the depths are {DEPTHS:?}"),
         },
         Variant::Lambda | Variant::LambdaSubscriber => dispatch_depth!(visitor, variant, depth, P, lambda_chain),
@@ -280,8 +305,11 @@ fn visit_one<P: Payload, V: Visitor<P>>(visitor: &mut V, variant: Variant, depth
         Variant::ClosuresDecided => dispatch_depth!(visitor, variant, depth, P, lambda_closures_chain),
         Variant::AttributeDecided => dispatch_depth!(visitor, variant, depth, P, lambda_attribute_chain),
         Variant::LambdaService => dispatch_depth!(visitor, variant, depth, P, lambda_service),
+        Variant::HooksService => dispatch_depth!(visitor, variant, depth, P, lambda_hooks_service),
         Variant::LambdaTowerLayers => dispatch_depth!(visitor, variant, depth, P, lambda_tower_layers_chain),
         Variant::TowerNamed => dispatch_depth!(visitor, variant, depth, P, tower_named_chain),
+        Variant::TowerNamedEvent => dispatch_depth!(visitor, variant, depth, P, tower_named_event_chain),
+        Variant::TowerNamedHeld => dispatch_depth!(visitor, variant, depth, P, tower_named_held_chain),
         Variant::TowerBoxed => dispatch_depth!(visitor, variant, depth, P, tower_boxed_chain),
         Variant::Dynamic => visitor.visit(variant, depth, dynamic::DynChain::<P>::new(depth)),
         Variant::TracedNone | Variant::TracedFmt | Variant::TracedXray => {

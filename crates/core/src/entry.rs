@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::chain::{Accept, Chain};
 use crate::diagnostic::InvocationError;
 use crate::handler::Handler;
-use crate::service::BoxedInvocation;
+use crate::service::ResponseFuture;
 
 /// An event that did not deserialise into the chain's event type: where, and why.
 ///
@@ -172,7 +172,7 @@ where
 {
     type Response = C::Response;
     type Error = InvocationError;
-    type Future = BoxedInvocation<C::Response>;
+    type Future = ResponseFuture<C, C::Event>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
@@ -181,8 +181,8 @@ where
     fn call(&mut self, event: LambdaEvent<Value>) -> Self::Future {
         let LambdaEvent { payload, context } = event;
         match InvalidEvent::read::<C::Event>(payload) {
-            Ok(payload) => crate::service::boxed(&self.handler, payload, context),
-            Err(invalid) => Box::pin(std::future::ready(Err(InvocationError::from(Error::from(invalid))))),
+            Ok(payload) => ResponseFuture::new(&self.handler, payload, context),
+            Err(invalid) => ResponseFuture::failed(InvocationError::from(Error::from(invalid))),
         }
     }
 }

@@ -12,7 +12,7 @@ use lambda_runtime::{Context, Error, LambdaEvent};
 use crate::builder::{HandlerBuilder, Identity};
 use crate::chain::{Chain, DescribeChain, Token};
 use crate::diagnostic::InvocationError;
-use crate::service::BoxedInvocation;
+use crate::service::{ResponseFuture, Spare};
 use crate::trace::choice::{EnvOff, EnvOn};
 
 /// A Lambda handler with its middlewares: the value `lambda_runtime` runs.
@@ -53,6 +53,8 @@ struct Shared<C> {
     chain: C,
     /// `POWERTOOLS_TRACE_MIDDLEWARES` as read when the handler was built.
     trace_env: bool,
+    /// The slots of finished `tower::Service` invocations, for the next ones.
+    spare: Spare,
 }
 
 impl Handler<Identity> {
@@ -79,7 +81,11 @@ impl Handler<Identity> {
 impl<C> Handler<C> {
     pub(crate) fn new(chain: C, trace_env: bool) -> Self {
         Handler {
-            shared: Arc::new(Shared { chain, trace_env }),
+            shared: Arc::new(Shared {
+                chain,
+                trace_env,
+                spare: Spare::new(),
+            }),
         }
     }
 
@@ -98,6 +104,12 @@ impl<C> Handler<C> {
     /// ```
     pub fn chain(&self) -> &C {
         &self.shared.chain
+    }
+
+    /// Where `tower::Service` invocations keep their slots between invocations.
+    #[inline(always)]
+    pub(crate) fn spare(&self) -> &Spare {
+        &self.shared.spare
     }
 
     /// Whether `POWERTOOLS_TRACE_MIDDLEWARES` was on when this handler was built (and
@@ -289,9 +301,11 @@ impl<C: DescribeChain> fmt::Debug for Handler<C> {
 /// The runtime's entry point.
 ///
 /// `tower` needs a nameable future type, and the invocation's future borrows the
-/// context it owns, so this boxes the future: one allocation per invocation, next to
-/// the several the runtime makes to receive and answer it. [`Handler::invoke`] and
-/// [`Handler::invoke_with`] allocate nothing.
+/// context it owns: the future is a [`ResponseFuture`](crate::chain::ResponseFuture),
+/// which keeps the context, a handle on the chain and the chain's future in a slot the
+/// handler reuses, so that no invocation but the first allocates (under
+/// `run_concurrent`, none but the first of each invocation served at once).
+/// [`Handler::invoke`] and [`Handler::invoke_with`] allocate nothing.
 ///
 /// ```
 /// # extern crate lambda_middleware_core as lambda_middleware;
@@ -315,14 +329,15 @@ where
 {
     type Response = C::Response;
     type Error = InvocationError;
-    type Future = BoxedInvocation<C::Response>;
+    type Future = ResponseFuture<C, E>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn call(&mut self, event: LambdaEvent<E>) -> Self::Future {
         let LambdaEvent { payload, context } = event;
-        crate::service::boxed(self, payload, context)
+        ResponseFuture::new(self, payload, context)
     }
 }

@@ -12,7 +12,8 @@
 //! A [`crate::Handler`] whose chain takes a `Request` is a
 //! `tower::Service<lambda_http::Request>`, so `lambda_http::run(handler)` takes it as it
 //! is. Per invocation that service clones the context out of the request (a few small
-//! allocations) and boxes the chain's future once, next to the conversions
+//! allocations) and keeps the chain's future in a slot it reuses
+//! ([`ResponseFuture`](crate::chain::ResponseFuture)), next to the conversions
 //! `lambda_http` itself makes.
 //!
 //! # Example: Powertools' "after logic" on an HTTP API
@@ -72,7 +73,7 @@ use crate::chain::{Accept, Chain, FnHandler, Respond, Token};
 use crate::diagnostic::InvocationError;
 use crate::handler::Handler;
 use crate::handler_fn::HandlerFn;
-use crate::service::BoxedInvocation;
+use crate::service::ResponseFuture;
 use crate::trace::choice::EnvTrace;
 
 /// Marks a handler in `lambda_http`'s convention, `async fn(Request) -> Result<R, Error>`
@@ -174,7 +175,7 @@ where
 {
     type Response = C::Response;
     type Error = InvocationError;
-    type Future = BoxedInvocation<C::Response>;
+    type Future = ResponseFuture<C, lambda_http::http::Request<B>>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), InvocationError>> {
         Poll::Ready(Ok(()))
@@ -184,6 +185,6 @@ where
         // The request keeps its context so that middlewares and the handler can read it
         // through `RequestExt`; the chain borrows this copy.
         let context = request.lambda_context_ref().cloned().unwrap_or_default();
-        crate::service::boxed(self, request, context)
+        ResponseFuture::new(self, request, context)
     }
 }

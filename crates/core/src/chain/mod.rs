@@ -43,6 +43,7 @@ pub use crate::closures::{
 };
 pub use crate::handler_fn::{BorrowingFn, HandlerFn, WithContextRef, WithLambdaEvent};
 pub use crate::next::NextRun;
+pub use crate::service::ResponseFuture;
 
 use crate::trace::choice::EnvTrace;
 

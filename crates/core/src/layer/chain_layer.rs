@@ -30,8 +30,8 @@ use lambda_runtime::LambdaEvent;
 /// `compression`, then the router — and back out in reverse.
 ///
 /// **What it costs.** The chain itself costs what it costs in a [`Handler`]; the
-/// `Handler` it makes is a `tower::Service`, whose `call` boxes the invocation's future
-/// once (see [`Handler`]). Making the layer clones the middlewares and their params
+/// `Handler` it makes is a `tower::Service`, whose `call` keeps the invocation's
+/// future in a slot it reuses (see [`Handler`]). Making the layer clones the middlewares and their params
 /// once per `layer(..)` call, which tower makes once when the stack is built.
 ///
 /// ```
