@@ -305,3 +305,46 @@ fn an_unreadable_event_is_settled_without_a_slot() {
     let mut ok = entry.call(LambdaEvent::new(serde_json::json!(9), context));
     assert!(matches!(poll(Pin::new(&mut ok)), Poll::Ready(Ok(10))));
 }
+
+/// Handler clones on several threads take and give back the shared slots at once:
+/// every invocation answers its own event, with some kept in flight across others.
+#[test]
+fn invocations_on_several_threads_share_the_slots() {
+    let service = Handler::builder()
+        .before(|event: &mut u32, _: &Context| *event += 1)
+        .middleware(ReadsContextAfter)
+        .handler(|event: u32, ctx: &Context| {
+            std::future::ready(Ok::<String, Error>(format!("{event} from {}", ctx.request_id)))
+        })
+        .unwrap();
+    let threads: Vec<_> = (0..4u32)
+        .map(|thread| {
+            let mut service = service.clone();
+            std::thread::spawn(move || {
+                let mut held = Vec::new();
+                for i in 0..200u32 {
+                    let id = format!("t{thread}-{i}");
+                    let mut future = service.call(event(i, &id));
+                    if i % 7 == 0 {
+                        // Made but not polled yet: its slot stays taken meanwhile.
+                        held.push((i, id, future));
+                        continue;
+                    }
+                    let Poll::Ready(Ok(answer)) = poll(Pin::new(&mut future)) else {
+                        panic!("ready at once");
+                    };
+                    assert_eq!(answer, format!("{} from {id} for {id}", i + 1));
+                }
+                for (i, id, mut future) in held {
+                    let Poll::Ready(Ok(answer)) = poll(Pin::new(&mut future)) else {
+                        panic!("ready at once");
+                    };
+                    assert_eq!(answer, format!("{} from {id} for {id}", i + 1));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
