@@ -100,7 +100,8 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit, size_of};
+use std::ptr::NonNull;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
@@ -161,8 +162,8 @@ pin_project! {
         Running {
             #[pin]
             inner: NextRun<'n, F, R>,
-            middleware: &'m M,
-            params: &'p P,
+            middleware: Lent<'m, M>,
+            params: Lent<'p, P>,
             ctx: &'n Context,
         },
         Settled {
@@ -187,8 +188,8 @@ macro_rules! hooked {
         let state = match middleware.before(params, &mut event, ctx) {
             Ok($crate::hooks::Flow::Continue) => $crate::hooks::State::Running {
                 inner: next.run(event),
-                middleware,
-                params,
+                middleware: $crate::hooks::Lent::new(middleware),
+                params: $crate::hooks::Lent::new(params),
                 ctx,
             },
             Ok($crate::hooks::Flow::RespondEarly(response)) => $crate::hooks::State::Settled {
@@ -239,14 +240,48 @@ where
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(mut proceeded)) => Poll::Ready(
                     middleware
-                        .after(params, proceeded.response_mut(), ctx)
+                        .get()
+                        .after(params.get(), proceeded.response_mut(), ctx)
                         .map(|()| proceeded),
                 ),
                 Poll::Ready(Err(failure)) => {
+                    let (middleware, params) = (middleware.get(), params.get());
                     Poll::Ready(failure.recover_with(|error| middleware.on_error(params, error, ctx)))
                 }
             },
             StateProj::Settled { outcome } => Poll::Ready(outcome.take()),
+        }
+    }
+}
+
+/// A borrow a layer's future keeps for its `after`/`on_error`, stored only when it
+/// points at data: a borrow of a zero-sized value (a middleware without fields, `()`
+/// params) is made again from nothing when it is used, so that a chain's future held
+/// in memory (a `tower::Service` invocation's slot) does not store and load it in
+/// every layer. A middleware cannot be told apart by its address when it has no
+/// bytes to be at.
+pub(crate) struct Lent<'a, T>(MaybeUninit<&'a T>);
+
+impl<'a, T> Lent<'a, T> {
+    #[inline(always)]
+    pub(crate) fn new(borrow: &'a T) -> Self {
+        if size_of::<T>() == 0 {
+            Lent(MaybeUninit::uninit())
+        } else {
+            Lent(MaybeUninit::new(borrow))
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self) -> &'a T {
+        if size_of::<T>() == 0 {
+            // SAFETY: `T` is zero-sized, so a dangling, aligned, non-null pointer is a
+            // valid reference to it, for any lifetime; a value of `T` exists for `'a`
+            // (the one `new` was given).
+            unsafe { NonNull::<T>::dangling().as_ref() }
+        } else {
+            // SAFETY: written by `new` when `T` is not zero-sized.
+            unsafe { self.0.assume_init() }
         }
     }
 }
