@@ -240,6 +240,11 @@ impl fmt::Debug for BatchError {
 /// let json = serde_json::Value::from_record(message).unwrap();
 /// assert_eq!(json["messageId"], "m-1");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a batch of `{R}` records cannot hand its records to a chain that takes `{Self}`",
+    label = "this record chain takes `{Self}`",
+    note = "a batch's record chain takes the source's record (`{R}`) or its JSON (`serde_json::Value`)"
+)]
 pub trait FromRecord<R>: Sized {
     /// The record in this form.
     ///
