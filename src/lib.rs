@@ -82,6 +82,32 @@ pub mod middlewares {
     pub use idempotency::{IdempotencyParams, Idempotent};
 }
 
+/// Powertools' JMESPath (feature `jmespath`): expressions with `powertools_json`,
+/// `powertools_base64` and `powertools_base64_gzip`, and Powertools' named envelopes —
+/// the `lambda-middleware-jmespath` crate, re-exported. They key idempotency records
+/// (`EventPart::jmespath`) and open events for `Parse` (`JmesPath` is an `Envelope`).
+///
+/// ```
+/// use lambda_middleware::jmespath::{JmesPath, envelopes};
+/// use lambda_middleware::middlewares::{Envelope, Parse};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order { id: u64 }
+///
+/// // Powertools: `@event_parser(model=Order, envelope=envelopes.SQS)` — all or nothing.
+/// let parse = Parse::<Vec<Order>>::in_envelope(JmesPath::new(envelopes::SQS)?);
+/// let event = serde_json::json!({ "Records": [{ "body": "{\"id\": 7}" }] });
+/// let orders: Vec<Order> = JmesPath::new(envelopes::SQS)?.open(event)?;
+/// assert_eq!(orders[0].id, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "jmespath")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jmespath")))]
+pub mod jmespath {
+    #[doc(inline)]
+    pub use lambda_middleware_jmespath::*;
+}
+
 pub mod observe {
     //! Logs, metrics and traces as Powertools writes them: the `lambda-middleware-observe`
     //! crate, re-exported.

@@ -260,7 +260,8 @@ impl ParseError {
         }
     }
 
-    /// Where in the event: a JSON pointer, empty for the event itself.
+    /// Where in the event: a JSON pointer, empty for the event itself (or the JMESPath
+    /// expression of a [`JmesPath`](lambda_middleware_jmespath::JmesPath) envelope).
     ///
     /// ```
     /// use lambda_middleware::middlewares::{Envelope, EventBridgeDetail};
@@ -680,6 +681,35 @@ impl Envelope for KafkaValue {
     fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
         let bytes = decode_base64(text_at(&record, "value", "/value")?, "/value")?;
         parse_bytes(&bytes, "/value")
+    }
+}
+
+/// What a JMESPath expression finds, Powertools' functions and named envelopes
+/// included (`JmesPath::new(envelopes::SQS)`), parsed into `T` as it is (Powertools'
+/// `event_parser(envelope=...)`): for the batch envelopes, `T` is a `Vec`, all or
+/// nothing. Feature `jmespath`.
+///
+/// ```
+/// use lambda_middleware::jmespath::{JmesPath, envelopes};
+/// use lambda_middleware::middlewares::Envelope;
+/// use serde_json::json;
+///
+/// let event = json!({ "detail-type": "OrderPlaced", "detail": { "id": 7 } });
+/// let id: u64 = JmesPath::new("detail.id").unwrap().open(event.clone()).unwrap();
+/// assert_eq!(id, 7);
+/// let error = JmesPath::new(envelopes::API_GATEWAY_REST).unwrap().open::<u64>(json!({ "body": "{" })).unwrap_err();
+/// assert_eq!(error.path(), "powertools_json(body)");
+/// ```
+#[cfg(feature = "jmespath")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jmespath")))]
+impl Envelope for lambda_middleware_jmespath::JmesPath {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        let found = self
+            .search(&event)
+            .map_err(|error| ParseError::new(self.as_str(), error))?;
+        deserialize(found, self.as_str())
     }
 }
 
