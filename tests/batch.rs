@@ -451,3 +451,44 @@ proptest! {
         prop_assert_eq!(got, good);
     }
 }
+
+/// `Timeout` per record: the record that would cross the deadline fails alone, and the
+/// batch goes on with the next record.
+#[cfg(feature = "timeout")]
+#[tokio::test]
+async fn a_record_that_would_cross_the_deadline_fails_alone() {
+    use lambda_middleware::middlewares::{Timeout, TimeoutParams};
+
+    let records = Handler::builder()
+        .middleware_with(
+            Timeout,
+            TimeoutParams::builder().margin(Duration::from_millis(100)).build(),
+        )
+        .handler(|message: SqsMessage, _: &Context| async move {
+            if message.body.as_deref() == Some("slow") {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    let batch = SqsBatch::new(records);
+    let event: SqsEvent = serde_json::from_value(json!({ "Records": [
+        { "messageId": "m-0", "body": "fast" },
+        { "messageId": "m-1", "body": "slow" },
+        { "messageId": "m-2", "body": "fast" },
+    ]}))
+    .unwrap();
+    let started = std::time::Instant::now();
+    let response = LocalFunction::default()
+        .timeout(Duration::from_millis(400))
+        .invoke(&batch, event)
+        .await
+        .unwrap();
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|failure| failure.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["m-1"]);
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
