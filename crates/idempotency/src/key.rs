@@ -230,7 +230,7 @@ impl<E> EventPart<E> {
             (Kind::JmesPath(expression, _), Some(json)) => Some(
                 expression
                     .search(json)
-                    .map_err(|error| <serde_json::Error as serde::de::Error>::custom(error))?,
+                    .map_err(<serde_json::Error as serde::de::Error>::custom)?,
             ),
             (_, None) => None,
         })
