@@ -292,13 +292,14 @@ impl LocalFunction {
     ///
     /// ```
     /// # extern crate lambda_middleware_core as lambda_middleware;
-    /// use lambda_middleware::{Context, Error, Handler, local::LocalFunction};
+    /// use lambda_middleware::{Error, Handler, local::LocalFunction};
+    /// use lambda_runtime::LambdaEvent;
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
     /// let greeting = String::from("hello");
-    /// let handler = Handler::builder().handler(|name: String, _: &Context| {
-    ///     let greeting = &greeting; // borrowed: the chain is not 'static
-    ///     async move { Ok::<_, Error>(format!("{greeting} {name}")) }
+    /// let greeting = &greeting; // borrowed: the chain is not 'static
+    /// let handler = Handler::builder().handler(move |event: LambdaEvent<String>| async move {
+    ///     Ok::<_, Error>(format!("{greeting} {}", event.payload))
     /// })?;
     /// assert_eq!(LocalFunction::default().invoke_handler(&handler, "Ada".to_string()).await?, "hello Ada");
     /// # Ok(()) }
