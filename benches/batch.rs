@@ -19,6 +19,7 @@
 //! | `batch` | `SqsBatch::process`, the same `Handler` |
 //! | `batch-concurrent` | `SqsBatch::process` with `concurrency(4)` |
 //! | `loop-parse` / `batch-parse` | the loop parsing each body by hand / a batch whose record chain is `Parse` with `SqsBody` on JSON records |
+//! | `batch-parse-typed` | the same `Parse`, `.over::<SqsMessage>()`: the body read from the typed record |
 //! | `events` | nothing: the events are built and dropped (subtracted from the others) |
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -143,6 +144,12 @@ fn run(variant: &str, k: usize) -> Option<usize> {
             .handler(order)
             .ok()?,
     );
+    let parsed_typed = SqsBatch::new(
+        Handler::builder()
+            .transform(Parse::<Order>::in_envelope(SqsBody).over::<SqsMessage>())
+            .handler(order)
+            .ok()?,
+    );
     let mut failed = 0;
     for event in events {
         let response: SqsBatchResponse = match variant {
@@ -184,6 +191,7 @@ fn run(variant: &str, k: usize) -> Option<usize> {
             "batch" => block_on(batch.process(event, &ctx)).ok()?,
             "batch-concurrent" => block_on(concurrent.process(event, &ctx)).ok()?,
             "batch-parse" => block_on(parsed.process(event, &ctx)).ok()?,
+            "batch-parse-typed" => block_on(parsed_typed.process(event, &ctx)).ok()?,
             // Only the events, built and dropped: what the others' counts leave out.
             "events" => {
                 drop(std::hint::black_box(event));

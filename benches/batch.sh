@@ -32,7 +32,7 @@ count() {
 events_k=$(count events "$K")
 events_2k=$(count events $((2 * K)))
 printf 'variant\tinstructions per record\n'
-for variant in loop-fn loop-handler batch batch-concurrent loop-parse batch-parse; do
+for variant in loop-fn loop-handler batch batch-concurrent loop-parse batch-parse batch-parse-typed; do
     one=$(count "$variant" "$K")
     two=$(count "$variant" $((2 * K)))
     awk -v a="$one" -v b="$two" -v ea="$events_k" -v eb="$events_2k" -v n=$((RECORDS * K)) -v v="$variant" \

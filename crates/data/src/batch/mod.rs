@@ -262,6 +262,15 @@ impl FromRecord<serde_json::Value> for serde_json::Value {
     }
 }
 
+#[cfg_attr(
+    not(any(
+        feature = "sqs",
+        feature = "kinesis",
+        feature = "dynamodb_streams",
+        feature = "kafka"
+    )),
+    allow(unused_macros)
+)]
 macro_rules! record_forms {
     ($record:ty) => {
         impl $crate::batch::FromRecord<$record> for $record {
@@ -589,13 +598,16 @@ impl<S: BatchSource, C> Batch<S, C> {
             source = S::NAME,
             item_identifier = id.map(tracing::field::display)
         );
-        let outcome = async {
+        let invocation = async {
             let record = <C as Accept>::Event::from_record(record)?;
-            // Made inside the span, for the `before` hooks of the record's chain.
             self.records.invoke_with(record, ctx).await.map(drop)
-        }
-        .instrument(span)
-        .await;
+        };
+        // A span no subscriber wants is not entered and left at every poll.
+        let outcome = if span.is_disabled() {
+            invocation.await
+        } else {
+            invocation.instrument(span).await
+        };
         if let Err(error) = &outcome {
             tracing::warn!(
                 source = S::NAME,
