@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::dynamodb::EventRecord;
+use aws_lambda_events::kafka::KafkaRecord;
+use aws_lambda_events::kinesis::KinesisEventRecord;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_middleware::chain::{Accept, Chain};
 use lambda_middleware::local::LocalFunction;
@@ -122,6 +124,20 @@ async fn kinesis_reports_sequence_numbers() {
         .collect();
     assert_eq!(reported(&response), expected);
     assert_eq!(processed.take(), good_ids(&kinds));
+
+    // On the typed record, the data is read from it without its JSON: the same answer.
+    let typed = KinesisBatch::new(
+        Handler::builder()
+            .transform(Parse::<Order>::in_envelope(KinesisRecordData).over::<KinesisEventRecord>())
+            .handler(processed.handler())
+            .unwrap(),
+    );
+    let response = LocalFunction::default()
+        .invoke_json(&typed, &kinesis_event(&kinds).to_string())
+        .await
+        .unwrap();
+    assert_eq!(reported(&response), expected);
+    assert_eq!(processed.take(), good_ids(&kinds));
 }
 
 #[tokio::test]
@@ -176,6 +192,19 @@ async fn kafka_reports_topic_partitions_and_offsets() {
             json!({ "partition": format!("orders-{partition}"), "offset": offset })
         })
         .collect();
+    assert_eq!(reported(&response), expected);
+    assert_eq!(processed.take(), good_ids(&kinds));
+
+    let typed = KafkaBatch::new(
+        Handler::builder()
+            .transform(Parse::<Order>::in_envelope(KafkaValue).over::<KafkaRecord>())
+            .handler(processed.handler())
+            .unwrap(),
+    );
+    let response = LocalFunction::default()
+        .invoke_json(&typed, &kafka_event(&kinds).to_string())
+        .await
+        .unwrap();
     assert_eq!(reported(&response), expected);
     assert_eq!(processed.take(), good_ids(&kinds));
 }
