@@ -521,3 +521,66 @@ async fn a_record_that_would_cross_the_deadline_fails_alone() {
     assert_eq!(failed, ["m-1"]);
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
+
+/// A span per record, named `batch_record`, with its source and identifier: what the
+/// record chain logs carries them.
+#[test]
+fn each_record_runs_in_a_span_with_its_identifier() {
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let records = Handler::builder()
+        .transform(Parse::<Order>::in_envelope(KinesisRecordData))
+        .handler(|order: Order, _: &Context| async move {
+            tracing::info!(order = order.id, "processing");
+            if order.fail {
+                Err::<(), Error>("refused".into())
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap();
+    let batch = KinesisBatch::new(records);
+    let event = serde_json::from_value(kinesis_event(&[Kind::Good, Kind::Failing, Kind::Malformed])).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(batch.process(event, &Context::default())).unwrap();
+    });
+    let output = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    for index in 0..2 {
+        let span = format!(
+            "batch_record{{source=\"Kinesis\" item_identifier={}}}",
+            sequence_number(index)
+        );
+        assert!(
+            output.contains(&format!("{span}: batch: processing order={index}")),
+            "{output}"
+        );
+    }
+    // The malformed record: the path and serde's message, in its span.
+    let span = format!(
+        "batch_record{{source=\"Kinesis\" item_identifier={}}}",
+        sequence_number(2)
+    );
+    assert!(
+        output.lines().any(|line| line.contains(&span)
+            && line.contains("the event does not parse at /kinesis/data: invalid type: string")),
+        "{output}"
+    );
+}
