@@ -68,13 +68,14 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const RECORDS: usize = 100;
-const VARIANTS: [&str; 6] = [
+const VARIANTS: [&str; 7] = [
     "loop-fn",
     "loop-handler",
     "batch",
     "batch-concurrent",
     "loop-parse",
     "batch-parse",
+    "batch-parse-typed",
 ];
 
 #[derive(serde::Deserialize)]
