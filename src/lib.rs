@@ -24,9 +24,9 @@ pub mod middlewares {
     //! | [`Cors`] | CORS headers, `Vary: Origin` on every answer that depends on it; preflight `OPTIONS` answered without the handler | — | `CORSConfig` | `http-cors` |
     //! | [`Warmup`] | a warmer's event answered without the handler | — | — | `warmup` |
     //! | `Timeout` | fails with a `TimeoutError` a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
-    //! | `SqsBatch` | an SQS batch processed record by record; only the failed ids go back (`batchItemFailures`) | `sqs` | `process_partial_response` | `sqs-partial-batch-failure` |
+    //! | `SqsBatch`, `KinesisBatch`, `DynamoDbStreamBatch`, `KafkaBatch` ([`Batch`]) | a batch processed record by record, each record through a chain of its own; only the failed records go back (`batchItemFailures`, with the identifier each source needs); FIFO: stop, or skip only the failed group | `sqs`, `kinesis`, `dynamodb_streams`, `kafka` | `BatchProcessor` with `process_partial_response`, `SqsFifoPartialProcessor` | `sqs-partial-batch-failure` |
     //! | `Idempotent` | the handler runs once per idempotency key; repeats get its stored response, repeats in flight an `AlreadyInProgress` error (see [Idempotency](crate::guide::idempotent_payments)) | `idempotency`, `dynamodb` | `@idempotent` | — |
-    //! | [`Parse`] (a transform) | the event, or the JSON in an envelope of it, parsed into the handler's type; a `ParseError` naming the path otherwise (a 400 behind `HttpErrorHandler`) | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
+    //! | [`Parse`] (a transform) | the event, or the JSON in an envelope of it, parsed into the handler's type; a `ParseError` naming the path otherwise (a 400 behind `HttpErrorHandler`). The batch envelopes (`SqsBodies`, `KinesisData`, …) are all or nothing — one malformed record fails the invocation; in a batch's record chain, the one-record envelopes (`SqsBody`, `KinesisRecordData`, `DynamoDbNewImage`, `KafkaValue`) fail that record only | — | `event_parser(model=..., envelope=...)`; Powertools' JMESPath envelopes as they are with `jmespath` | `http-json-body-parser` |
     //! | [`JsonResponse`] (a transform) | the handler's `Serialize` value as an HTTP response: status, JSON content type, body | — | — | `http-response-serializer` |
     //!
     //! Each lives in a crate of its own (see the crate's front page, "The crates"); this
@@ -80,6 +80,32 @@ pub mod middlewares {
     #[cfg(feature = "idempotency")]
     #[cfg_attr(docsrs, doc(cfg(feature = "idempotency")))]
     pub use idempotency::{IdempotencyParams, Idempotent};
+}
+
+/// Powertools' JMESPath (feature `jmespath`): expressions with `powertools_json`,
+/// `powertools_base64` and `powertools_base64_gzip`, and Powertools' named envelopes —
+/// the `lambda-middleware-jmespath` crate, re-exported. They key idempotency records
+/// (`EventPart::jmespath`) and open events for `Parse` (`JmesPath` is an `Envelope`).
+///
+/// ```
+/// use lambda_middleware::jmespath::{JmesPath, envelopes};
+/// use lambda_middleware::middlewares::{Envelope, Parse};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order { id: u64 }
+///
+/// // Powertools: `@event_parser(model=Order, envelope=envelopes.SQS)` — all or nothing.
+/// let parse = Parse::<Vec<Order>>::in_envelope(JmesPath::new(envelopes::SQS)?);
+/// let event = serde_json::json!({ "Records": [{ "body": "{\"id\": 7}" }] });
+/// let orders: Vec<Order> = JmesPath::new(envelopes::SQS)?.open(event)?;
+/// assert_eq!(orders[0].id, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "jmespath")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jmespath")))]
+pub mod jmespath {
+    #[doc(inline)]
+    pub use lambda_middleware_jmespath::*;
 }
 
 pub mod observe {

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use lambda_middleware::middlewares::{LogEvent, LogEventParams, SqsBatch, SqsBatchError};
+use lambda_middleware::middlewares::{BatchError, LogEvent, LogEventParams, SqsBatch};
 use lambda_middleware::{Context, Error, Handler};
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
@@ -107,7 +107,14 @@ async fn a_failed_record_without_a_message_id_fails_the_whole_batch() {
         { "messageId": "", "body": "{}" },  // an empty id is no id
     ]);
     let error = batch.process(event(records), &Context::default()).await.unwrap_err();
-    assert_eq!(error, SqsBatchError::MissingMessageId { index: 2 });
+    assert_eq!(
+        error,
+        BatchError::MissingIdentifier {
+            kind: "SQS",
+            field: "messageId",
+            index: 2
+        }
+    );
 
     let records = json!([{ "body": "oops" }]);
     let error = batch

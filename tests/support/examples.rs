@@ -44,8 +44,12 @@ pub fn example_binaries() -> &'static HashMap<String, PathBuf> {
         let features: Vec<&str> = [
             ("apigw", cfg!(feature = "apigw")),
             ("dynamodb", cfg!(feature = "dynamodb")),
+            ("dynamodb_streams", cfg!(feature = "dynamodb_streams")),
             ("http", cfg!(feature = "http")),
             ("idempotency", cfg!(feature = "idempotency")),
+            ("jmespath", cfg!(feature = "jmespath")),
+            ("kafka", cfg!(feature = "kafka")),
+            ("kinesis", cfg!(feature = "kinesis")),
             ("opentelemetry", cfg!(feature = "opentelemetry")),
             ("sqs", cfg!(feature = "sqs")),
             ("timeout", cfg!(feature = "timeout")),

@@ -3,11 +3,13 @@
 //! [`LocalFunction`] plays the part of the Lambda service for one function: it makes
 //! the [`Context`] each invocation gets — a fresh request id, a deadline `timeout`
 //! from now, the function's name, memory, version and ARN, an X-Ray trace id — and
-//! runs a [`Handler`] on a payload. No server, no environment variables, no network.
+//! runs a function — a [`Handler`], or anything else `lambda_runtime::run` takes — on a
+//! payload. No server, no environment variables, no network.
 //!
 //! | you have | call |
 //! |----------|------|
-//! | a typed payload | [`LocalFunction::invoke`] (or the shortcut [`invoke`]) |
+//! | a typed payload | [`LocalFunction::invoke`] (or the shortcut [`invoke`]): any `tower::Service<LambdaEvent<E>>` — a `Handler`, a batch processor, a `ServiceBuilder` stack |
+//! | a handler whose chain borrows from the caller (not `'static`) | [`LocalFunction::invoke_handler`] |
 //! | an event as JSON text, e.g. a file of sample events | [`LocalFunction::invoke_json`]: deserialised as the runtime would, the response serialised back |
 //! | an API Gateway or function URL event for a `lambda_http` chain (feature `http`) | `LocalFunction::invoke_http` |
 //! | just a context, to call something else | [`LocalFunction::context`] (or [`context`]) |
@@ -246,7 +248,13 @@ impl LocalFunction {
         context
     }
 
-    /// Runs the handler once on a payload, with a fresh [`context`](Self::context).
+    /// Runs the function once on a payload, with a fresh [`context`](Self::context).
+    ///
+    /// The function is anything `lambda_runtime::run` takes: a [`Handler`], a batch
+    /// processor, a `tower::ServiceBuilder` stack — any `tower::Service<LambdaEvent<E>>`
+    /// that can be cloned (it is called once, on a clone, after `poll_ready`). An error
+    /// comes back as the function returned it: the [`InvocationError`](crate::InvocationError)
+    /// of a `Handler` is unwrapped, so `downcast_ref` finds the error itself.
     ///
     /// ```
     /// # extern crate lambda_middleware_core as lambda_middleware;
@@ -260,9 +268,43 @@ impl LocalFunction {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
     /// let handler = Handler::builder().handler(shout)?;
     /// assert_eq!(LocalFunction::default().invoke(&handler, "hi".to_string()).await?, "HI");
+    ///
+    /// // Any tower service of `LambdaEvent`s: here, a closure.
+    /// let len = tower::service_fn(|event: LambdaEvent<String>| async move { Ok::<_, Error>(event.payload.len()) });
+    /// assert_eq!(LocalFunction::default().invoke(&len, "four".to_string()).await?, 4);
     /// # Ok(()) }
     /// ```
-    pub async fn invoke<C, E>(&self, handler: &Handler<C>, payload: E) -> Result<C::Response, Error>
+    pub async fn invoke<S, E>(&self, function: &S, payload: E) -> Result<S::Response, Error>
+    where
+        S: tower::Service<LambdaEvent<E>> + Clone,
+        S::Error: Into<Error>,
+    {
+        use tower::ServiceExt as _;
+
+        let event = LambdaEvent::new(payload, self.context());
+        function.clone().oneshot(event).await.map_err(unwrap_invocation_error)
+    }
+
+    /// Runs a handler once on a payload with a fresh [`context`](Self::context), its
+    /// chain inline, without the boxed future of the `tower::Service` path: for a
+    /// handler whose chain borrows from the test (not `'static`), which
+    /// [`invoke`](Self::invoke) does not take.
+    ///
+    /// ```
+    /// # extern crate lambda_middleware_core as lambda_middleware;
+    /// use lambda_middleware::{Error, Handler, local::LocalFunction};
+    /// use lambda_runtime::LambdaEvent;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let greeting = String::from("hello");
+    /// let greeting = &greeting; // borrowed: the chain is not 'static
+    /// let handler = Handler::builder().handler(move |event: LambdaEvent<String>| async move {
+    ///     Ok::<_, Error>(format!("{greeting} {}", event.payload))
+    /// })?;
+    /// assert_eq!(LocalFunction::default().invoke_handler(&handler, "Ada".to_string()).await?, "hello Ada");
+    /// # Ok(()) }
+    /// ```
+    pub async fn invoke_handler<C, E>(&self, handler: &Handler<C>, payload: E) -> Result<C::Response, Error>
     where
         C: Chain<E>,
     {
@@ -270,8 +312,9 @@ impl LocalFunction {
         handler.invoke_with(payload, &context).await
     }
 
-    /// Runs the handler once on an event given as JSON text — a sample event file, say —
-    /// the way the Lambda runtime does: the text is deserialised into the handler's
+    /// Runs the function (any `tower::Service`, as [`invoke`](Self::invoke)) once on an
+    /// event given as JSON text — a sample event file, say —
+    /// the way the Lambda runtime does: the text is deserialised into the function's
     /// event type (a mismatch is an [`InvalidEvent`](LocalError::InvalidEvent) error and
     /// the handler does not run), and the response is serialised back to JSON.
     ///
@@ -302,20 +345,21 @@ impl LocalFunction {
     /// assert!(matches!(error.downcast_ref::<LocalError>(), Some(LocalError::InvalidEvent { .. })));
     /// # Ok(()) }
     /// ```
-    pub async fn invoke_json<C, E>(&self, handler: &Handler<C>, event: &str) -> Result<serde_json::Value, Error>
+    pub async fn invoke_json<S, E>(&self, function: &S, event: &str) -> Result<serde_json::Value, Error>
     where
-        C: Chain<E>,
+        S: tower::Service<LambdaEvent<E>> + Clone,
+        S::Error: Into<Error>,
         E: DeserializeOwned,
-        C::Response: Serialize,
+        S::Response: Serialize,
     {
         let payload: E = serde_json::from_str(event).map_err(|source| LocalError::InvalidEvent {
             expected: std::any::type_name::<E>(),
             source,
         })?;
-        let response = self.invoke(handler, payload).await?;
+        let response = self.invoke(function, payload).await?;
         Ok(
             serde_json::to_value(response).map_err(|source| LocalError::InvalidResponse {
-                response: std::any::type_name::<C::Response>(),
+                response: std::any::type_name::<S::Response>(),
                 source,
             })?,
         )
@@ -410,7 +454,8 @@ pub fn context() -> Context {
     LocalFunction::default().context()
 }
 
-/// Runs the handler once on a payload with a fresh context, from
+/// Runs the function (a [`Handler`], a batch processor, any `tower::Service` of
+/// `LambdaEvent`s) once on a payload with a fresh context, from
 /// [`LocalFunction::default`].
 ///
 /// ```
@@ -424,11 +469,22 @@ pub fn context() -> Context {
 /// assert_eq!(local::invoke(&handler, 21).await?, 42);
 /// # Ok(()) }
 /// ```
-pub async fn invoke<C, E>(handler: &Handler<C>, payload: E) -> Result<C::Response, Error>
+pub async fn invoke<S, E>(function: &S, payload: E) -> Result<S::Response, Error>
 where
-    C: Chain<E>,
+    S: tower::Service<LambdaEvent<E>> + Clone,
+    S::Error: Into<Error>,
 {
-    LocalFunction::default().invoke(handler, payload).await
+    LocalFunction::default().invoke(function, payload).await
+}
+
+/// The error a function returned: a [`Handler`]'s `tower::Service` wraps it in an
+/// [`InvocationError`](crate::InvocationError), which a local caller does not want.
+fn unwrap_invocation_error<E: Into<Error>>(error: E) -> Error {
+    let error: Error = error.into();
+    match error.downcast::<crate::InvocationError>() {
+        Ok(invocation) => invocation.into_error(),
+        Err(error) => error,
+    }
 }
 
 /// Runs the handler the way `lambda_runtime::run` would on one event: the same

@@ -1,11 +1,13 @@
 //! [`Parse`]: a JSON event, or the JSON inside it, parsed into the type the handler
 //! takes — Powertools' `event_parser(model=..., envelope=...)`, typed.
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 
 use base64::Engine as _;
 use lambda_runtime::{Context, Error};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -29,7 +31,21 @@ use lambda_middleware_core::{Next, Proceeded};
 /// | [`SnsMessage`] | `Message` of the one record of `Records` | `T` |
 /// | [`SnsInSqs`] | `Message` of the SNS notification in the `body` of each SQS record | `Vec<T>` |
 /// | [`KinesisData`] | `kinesis.data` (base64) of each of `Records` | `Vec<T>` |
+/// | [`DynamoDbNewImages`] | `dynamodb.NewImage` (DynamoDB JSON) of each of `Records` | `Vec<T>` |
+/// | [`SqsBody`] | `body` of one SQS record | `T` |
+/// | [`KinesisRecordData`] | `kinesis.data` (base64) of one Kinesis record | `T` |
+/// | [`DynamoDbNewImage`], [`DynamoDbOldImage`] | `dynamodb.NewImage` / `OldImage` (DynamoDB JSON) of one DynamoDB Streams record | `T` |
+/// | [`KafkaValue`] | `value` (base64) of one Kafka record | `T` |
 /// | [`At`] | at a [`JsonPointer`], parsed if it is a string | `T` |
+///
+/// The batch envelopes (`Vec<T>`) are all or nothing: one record that does not parse
+/// fails the whole invocation, and Lambda retries the whole batch. To fail only that
+/// record, process the batch with a [`Batch`](crate::Batch) and parse each record in its
+/// record chain with a one-record envelope ([`SqsBody`], [`KinesisRecordData`],
+/// [`DynamoDbNewImage`], [`KafkaValue`]).
+///
+/// The events are `serde_json::Value` by default; [`over`](Parse::over) makes the same
+/// parser read any `Serialize` event (an `SqsMessage`, say) through its JSON.
 ///
 /// An event that does not fit fails the invocation with a [`ParseError`] naming where
 /// (`/Records/2/body`) and what serde said; the handler does not run. With
@@ -71,9 +87,9 @@ use lambda_middleware_core::{Next, Proceeded};
 /// assert!(response["body"].as_str().unwrap().contains("/body"));
 /// # Ok(()) }
 /// ```
-pub struct Parse<T, Env = WholeEvent> {
+pub struct Parse<T, Env = WholeEvent, Src = Value> {
     envelope: Env,
-    _target: PhantomData<fn() -> T>,
+    _target: PhantomData<fn(Src) -> T>,
 }
 
 impl<T> Parse<T> {
@@ -113,22 +129,63 @@ impl<T> Parse<T> {
     }
 }
 
+impl<T, Env> Parse<T, Env> {
+    /// The same parser for a chain whose events are of type `E` — an `SqsMessage`, a
+    /// `KinesisEventRecord`, any `Serialize` type — rather than `serde_json::Value`: the
+    /// envelope opens the event's JSON (its serde serialisation), so the pointers are
+    /// the JSON field names (`/body`, `/kinesis/data`).
+    ///
+    /// A batch's record chain needs no `over`: the batch hands a chain of
+    /// `serde_json::Value` each record's JSON (see `FromRecord`). With `over` on the
+    /// source's typed record, the one-record envelopes ([`SqsBody`],
+    /// [`KinesisRecordData`], [`KafkaValue`]) read the payload straight from it, without
+    /// making the record's JSON: the cheaper form (see `benches/batch.rs`).
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{At, Parse};
+    /// use lambda_middleware::{Context, Error, Handler};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Envelope { id: String, payload: String }
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { quantity: u32 }
+    ///
+    /// async fn handler(order: Order, _: &Context) -> Result<u32, Error> { Ok(order.quantity) }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+    /// let handler = Handler::builder()
+    ///     .transform(Parse::<Order>::in_envelope(At::new("/payload")).over::<Envelope>())
+    ///     .handler(handler)?;
+    /// let event = Envelope { id: "e-1".into(), payload: r#"{"quantity":3}"#.into() };
+    /// assert_eq!(handler.invoke_with(event, &Context::default()).await?, 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn over<E>(self) -> Parse<T, Env, E> {
+        Parse {
+            envelope: self.envelope,
+            _target: PhantomData,
+        }
+    }
+}
+
 impl<T> Default for Parse<T> {
     fn default() -> Self {
         Parse::new()
     }
 }
 
-impl<T, Env: fmt::Debug> fmt::Debug for Parse<T, Env> {
+impl<T, Env: fmt::Debug, Src> fmt::Debug for Parse<T, Env, Src> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Parse")
             .field("target", &std::any::type_name::<T>())
             .field("envelope", &self.envelope)
+            .field("event", &std::any::type_name::<Src>())
             .finish()
     }
 }
 
-impl<T: Send, Env: Clone> Clone for Parse<T, Env> {
+impl<T: Send, Env: Clone, Src> Clone for Parse<T, Env, Src> {
     fn clone(&self) -> Self {
         Parse {
             envelope: self.envelope.clone(),
@@ -137,14 +194,15 @@ impl<T: Send, Env: Clone> Clone for Parse<T, Env> {
     }
 }
 
-impl<T, Env, R> Transform<Env::Output<T>, R> for Parse<T, Env>
+impl<T, Env, R, Src> Transform<Env::Output<T>, R> for Parse<T, Env, Src>
 where
     T: DeserializeOwned + Send,
     Env: Envelope,
     Env::Output<T>: Send,
     R: Send,
+    Src: Serialize + Send + 'static,
 {
-    type Event = Value;
+    type Event = Src;
     type Response = R;
     type Params = ();
 
@@ -155,14 +213,14 @@ where
     async fn call<'n, I>(
         &self,
         _: &(),
-        event: Value,
+        event: Src,
         _: &Context,
         next: Next<'n, I, R>,
     ) -> Result<Proceeded<'n, R>, Error>
     where
         I: Invoke<Env::Output<T>, Response = R>,
     {
-        let parsed = match self.envelope.open::<T>(event) {
+        let parsed = match self.envelope.open_event::<T, Src>(event) {
             Ok(parsed) => parsed,
             Err(error) => {
                 tracing::warn!(error = %error, "the event does not parse; the handler does not run");
@@ -205,7 +263,8 @@ impl ParseError {
         }
     }
 
-    /// Where in the event: a JSON pointer, empty for the event itself.
+    /// Where in the event: a JSON pointer, empty for the event itself (or the JMESPath
+    /// expression of a [`JmesPath`](lambda_middleware_jmespath::JmesPath) envelope).
     ///
     /// ```
     /// use lambda_middleware::middlewares::{Envelope, EventBridgeDetail};
@@ -270,6 +329,46 @@ pub trait Envelope: Send + Sync {
     /// [`ParseError`] naming the path that is missing, not of the expected shape, or
     /// does not deserialise into `T`.
     fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Self::Output<T>, ParseError>;
+
+    /// Takes the JSON out of an event of any `Serialize` type and parses it: by default
+    /// the event's JSON through [`open`](Envelope::open). [`Parse::over`] calls it; the
+    /// one-record envelopes read their own source's typed record directly
+    /// ([`SqsBody`] the `body` of an `SqsMessage`, …), without making its JSON first.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Envelope::open); also when the event does not serialise to JSON.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::{Envelope, WholeEvent};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Reading { sensor: &'static str, value: f64 }
+    ///
+    /// let value: serde_json::Value = WholeEvent.open_event(Reading { sensor: "s-1", value: 2.5 }).unwrap();
+    /// assert_eq!(value["sensor"], "s-1");
+    /// ```
+    fn open_event<T: DeserializeOwned, E: Serialize + 'static>(&self, event: E) -> Result<Self::Output<T>, ParseError> {
+        self.open(json_of(event)?)
+    }
+}
+
+/// The event itself when it is an `R`, taken out of `slot`; `None`, leaving it there,
+/// when it is another type.
+#[cfg_attr(not(any(feature = "sqs", feature = "kinesis", feature = "kafka")), allow(dead_code))]
+fn typed<R: 'static, E: 'static>(slot: &mut Option<E>) -> Option<R> {
+    (slot as &mut dyn Any)
+        .downcast_mut::<Option<R>>()
+        .and_then(Option::take)
+}
+
+/// The event's JSON, for the default path of `open_event` after a typed look failed.
+#[cfg_attr(not(any(feature = "sqs", feature = "kinesis", feature = "kafka")), allow(dead_code))]
+fn json_of_slot<E: Serialize + 'static>(slot: Option<E>) -> Result<Value, ParseError> {
+    match slot {
+        Some(event) => json_of(event),
+        None => Err(ParseError::new("", "the event was already read")),
+    }
 }
 
 /// The whole event.
@@ -466,15 +565,231 @@ impl Envelope for KinesisData {
         records(event)?
             .iter()
             .enumerate()
-            .map(|(index, record)| {
-                let path = format!("/Records/{index}/kinesis/data");
-                let kinesis = record
-                    .get("kinesis")
-                    .ok_or_else(|| ParseError::new(format!("/Records/{index}/kinesis"), "missing"))?;
-                let bytes = decode_base64(text_at(kinesis, "data", &path)?, &path)?;
-                parse_bytes(&bytes, &path)
-            })
+            .map(|(index, record)| kinesis_data(record, &format!("/Records/{index}")))
             .collect()
+    }
+}
+
+/// The `body` of one SQS record: for the record chain of a batch
+/// ([`SqsBatch`](crate::SqsBatch)), where a body that does not parse fails its record
+/// only. [`SqsBodies`] is the whole batch's, all or nothing.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, SqsBody};
+/// use serde_json::json;
+///
+/// let record = json!({ "messageId": "m-1", "body": "{\"id\":7}" });
+/// assert_eq!(SqsBody.open::<serde_json::Value>(record).unwrap()["id"], 7);
+/// let bad = json!({ "messageId": "m-2", "body": "{\"id\":" });
+/// assert_eq!(SqsBody.open::<serde_json::Value>(bad).unwrap_err().path(), "/body");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqsBody;
+
+impl Envelope for SqsBody {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
+        parse_text(text_at(&record, "body", "/body")?, "/body")
+    }
+
+    #[cfg(feature = "sqs")]
+    fn open_event<T: DeserializeOwned, E: Serialize + 'static>(&self, record: E) -> Result<T, ParseError> {
+        let mut slot = Some(record);
+        if let Some(message) = typed::<aws_lambda_events::sqs::SqsMessage, E>(&mut slot) {
+            let body = message
+                .body
+                .as_deref()
+                .ok_or_else(|| ParseError::new("/body", "missing"))?;
+            return parse_text(body, "/body");
+        }
+        self.open(json_of_slot(slot)?)
+    }
+}
+
+/// The `kinesis.data` of one Kinesis record, decoded from base64: for the record chain
+/// of a [`KinesisBatch`](crate::KinesisBatch). [`KinesisData`] is the whole batch's,
+/// all or nothing.
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, KinesisRecordData};
+/// use serde_json::json;
+///
+/// // "{\"id\":7}" in base64
+/// let record = json!({ "kinesis": { "data": "eyJpZCI6N30=", "sequenceNumber": "1" } });
+/// assert_eq!(KinesisRecordData.open::<serde_json::Value>(record).unwrap()["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KinesisRecordData;
+
+impl Envelope for KinesisRecordData {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
+        kinesis_data(&record, "")
+    }
+
+    #[cfg(feature = "kinesis")]
+    fn open_event<T: DeserializeOwned, E: Serialize + 'static>(&self, record: E) -> Result<T, ParseError> {
+        let mut slot = Some(record);
+        if let Some(record) = typed::<aws_lambda_events::kinesis::KinesisEventRecord, E>(&mut slot) {
+            // aws_lambda_events decoded the base64 already.
+            return parse_bytes(&record.kinesis.data.0, "/kinesis/data");
+        }
+        self.open(json_of_slot(slot)?)
+    }
+}
+
+/// The `dynamodb.NewImage` of one DynamoDB Streams record, unmarshalled from DynamoDB
+/// JSON (`{"id": {"N": "7"}}`) into plain JSON (`{"id": 7}`) and parsed: for the record
+/// chain of a [`DynamoDbStreamBatch`](crate::DynamoDbStreamBatch). A `REMOVE` record
+/// has no new image: [`DynamoDbOldImage`] reads what was deleted.
+///
+/// | DynamoDB type | JSON |
+/// |---------------|------|
+/// | `S`, `B` (base64) | a string |
+/// | `N` | a number (an integer when it is one) |
+/// | `BOOL`, `NULL` | a boolean, `null` |
+/// | `M`, `L` | an object, an array |
+/// | `SS`, `NS`, `BS` | an array |
+///
+/// ```
+/// use lambda_middleware::middlewares::{DynamoDbNewImage, Envelope};
+/// use serde_json::json;
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Order { id: u64, items: Vec<String>, paid: bool }
+///
+/// let record = json!({ "dynamodb": { "SequenceNumber": "1", "NewImage": {
+///     "id": { "N": "7" }, "items": { "L": [{ "S": "book" }] }, "paid": { "BOOL": true },
+/// }}});
+/// let order: Order = DynamoDbNewImage.open(record).unwrap();
+/// assert_eq!((order.id, order.items[0].as_str(), order.paid), (7, "book", true));
+///
+/// let removed = json!({ "eventName": "REMOVE", "dynamodb": { "OldImage": { "id": { "N": "7" } } } });
+/// assert_eq!(DynamoDbNewImage.open::<Order>(removed).unwrap_err().path(), "/dynamodb/NewImage");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DynamoDbNewImage;
+
+impl Envelope for DynamoDbNewImage {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
+        dynamodb_image(&record, "NewImage", "")
+    }
+}
+
+/// The `dynamodb.OldImage` of one DynamoDB Streams record (what a `MODIFY` replaced or
+/// a `REMOVE` deleted), unmarshalled as [`DynamoDbNewImage`] does.
+///
+/// ```
+/// use lambda_middleware::middlewares::{DynamoDbOldImage, Envelope};
+/// use serde_json::json;
+///
+/// let removed = json!({ "eventName": "REMOVE", "dynamodb": { "OldImage": { "id": { "N": "7" } } } });
+/// assert_eq!(DynamoDbOldImage.open::<serde_json::Value>(removed).unwrap(), json!({ "id": 7 }));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DynamoDbOldImage;
+
+impl Envelope for DynamoDbOldImage {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
+        dynamodb_image(&record, "OldImage", "")
+    }
+}
+
+/// The `dynamodb.NewImage` of each record of a DynamoDB Streams event, in order, all or
+/// nothing: one record that does not parse fails the invocation. In a batch, use
+/// [`DynamoDbNewImage`] in the record chain instead.
+///
+/// ```
+/// use lambda_middleware::middlewares::{DynamoDbNewImages, Envelope};
+/// use serde_json::json;
+///
+/// let event = json!({ "Records": [{ "dynamodb": { "NewImage": { "id": { "N": "7" } } } }] });
+/// assert_eq!(DynamoDbNewImages.open::<serde_json::Value>(event).unwrap(), [json!({ "id": 7 })]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DynamoDbNewImages;
+
+impl Envelope for DynamoDbNewImages {
+    type Output<T> = Vec<T>;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<Vec<T>, ParseError> {
+        records(event)?
+            .iter()
+            .enumerate()
+            .map(|(index, record)| dynamodb_image(record, "NewImage", &format!("/Records/{index}")))
+            .collect()
+    }
+}
+
+/// The `value` of one Kafka record (MSK or self-managed), decoded from base64: for the
+/// record chain of a [`KafkaBatch`](crate::KafkaBatch).
+///
+/// ```
+/// use lambda_middleware::middlewares::{Envelope, KafkaValue};
+/// use serde_json::json;
+///
+/// // "{\"id\":7}" in base64
+/// let record = json!({ "topic": "orders", "partition": 0, "offset": 3, "value": "eyJpZCI6N30=" });
+/// assert_eq!(KafkaValue.open::<serde_json::Value>(record).unwrap()["id"], 7);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KafkaValue;
+
+impl Envelope for KafkaValue {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, record: Value) -> Result<T, ParseError> {
+        let bytes = decode_base64(text_at(&record, "value", "/value")?, "/value")?;
+        parse_bytes(&bytes, "/value")
+    }
+
+    #[cfg(feature = "kafka")]
+    fn open_event<T: DeserializeOwned, E: Serialize + 'static>(&self, record: E) -> Result<T, ParseError> {
+        let mut slot = Some(record);
+        if let Some(record) = typed::<aws_lambda_events::kafka::KafkaRecord, E>(&mut slot) {
+            let value = record
+                .value
+                .as_deref()
+                .ok_or_else(|| ParseError::new("/value", "missing"))?;
+            let bytes = decode_base64(value, "/value")?;
+            return parse_bytes(&bytes, "/value");
+        }
+        self.open(json_of_slot(slot)?)
+    }
+}
+
+/// What a JMESPath expression finds, Powertools' functions and named envelopes
+/// included (`JmesPath::new(envelopes::SQS)`), parsed into `T` as it is (Powertools'
+/// `event_parser(envelope=...)`): for the batch envelopes, `T` is a `Vec`, all or
+/// nothing. Feature `jmespath`.
+///
+/// ```
+/// use lambda_middleware::jmespath::{JmesPath, envelopes};
+/// use lambda_middleware::middlewares::Envelope;
+/// use serde_json::json;
+///
+/// let event = json!({ "detail-type": "OrderPlaced", "detail": { "id": 7 } });
+/// let id: u64 = JmesPath::new("detail.id").unwrap().open(event.clone()).unwrap();
+/// assert_eq!(id, 7);
+/// let error = JmesPath::new(envelopes::API_GATEWAY_REST).unwrap().open::<u64>(json!({ "body": "{" })).unwrap_err();
+/// assert_eq!(error.path(), "powertools_json(body)");
+/// ```
+#[cfg(feature = "jmespath")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jmespath")))]
+impl Envelope for lambda_middleware_jmespath::JmesPath {
+    type Output<T> = T;
+
+    fn open<T: DeserializeOwned>(&self, event: Value) -> Result<T, ParseError> {
+        let found = self
+            .search(&event)
+            .map_err(|error| ParseError::new(self.as_str(), error))?;
+        deserialize(found, self.as_str())
     }
 }
 
@@ -517,6 +832,15 @@ impl Envelope for At {
     }
 }
 
+/// The event's JSON: a `Value` as it is, any other event serialised.
+fn json_of<E: Serialize + 'static>(event: E) -> Result<Value, ParseError> {
+    let mut slot = Some(event);
+    if let Some(value) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Value>>() {
+        return Ok(value.take().unwrap_or_default());
+    }
+    serde_json::to_value(slot).map_err(|error| ParseError::new("", format!("does not serialise to JSON ({error})")))
+}
+
 fn deserialize<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ParseError> {
     guarded(path, || serde_json::from_value(value))
 }
@@ -551,6 +875,97 @@ fn decode_base64(text: &str, path: &str) -> Result<Vec<u8>, ParseError> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|error| ParseError::new(path, format!("is not base64 ({error})")))
+}
+
+fn kinesis_data<T: DeserializeOwned>(record: &Value, prefix: &str) -> Result<T, ParseError> {
+    let path = format!("{prefix}/kinesis/data");
+    let kinesis = record
+        .get("kinesis")
+        .ok_or_else(|| ParseError::new(format!("{prefix}/kinesis"), "missing"))?;
+    let bytes = decode_base64(text_at(kinesis, "data", &path)?, &path)?;
+    parse_bytes(&bytes, &path)
+}
+
+fn dynamodb_image<T: DeserializeOwned>(record: &Value, image: &str, prefix: &str) -> Result<T, ParseError> {
+    let change = record
+        .get("dynamodb")
+        .ok_or_else(|| ParseError::new(format!("{prefix}/dynamodb"), "missing"))?;
+    let path = format!("{prefix}/dynamodb/{image}");
+    let item = match change.get(image) {
+        Some(Value::Object(item)) if !item.is_empty() => item,
+        Some(Value::Object(_) | Value::Null) | None => return Err(ParseError::new(path, "missing")),
+        Some(other) => return Err(ParseError::new(path, format!("is {}, expected an object", kind(other)))),
+    };
+    let mut plain = serde_json::Map::with_capacity(item.len());
+    for (name, attribute) in item {
+        plain.insert(name.clone(), unmarshal(attribute, &format!("{path}/{name}"))?);
+    }
+    deserialize(Value::Object(plain), &path)
+}
+
+/// A DynamoDB attribute value (`{"N": "7"}`) as plain JSON (`7`).
+fn unmarshal(attribute: &Value, path: &str) -> Result<Value, ParseError> {
+    let invalid = || {
+        ParseError::new(
+            path,
+            "is not a DynamoDB attribute value (an object of one type key: S, N, B, BOOL, NULL, M, L, SS, NS, BS)",
+        )
+    };
+    let Some((tag, value)) = attribute
+        .as_object()
+        .filter(|object| object.len() == 1)
+        .and_then(|object| object.iter().next())
+    else {
+        return Err(invalid());
+    };
+    let path_of = |key: &str| format!("{path}/{tag}/{key}");
+    Ok(match (tag.as_str(), value) {
+        ("S" | "B", Value::String(_)) => value.clone(),
+        ("N", Value::String(number)) => number_of(number, path)?,
+        ("BOOL", Value::Bool(_)) => value.clone(),
+        ("NULL", _) => Value::Null,
+        ("M", Value::Object(map)) => Value::Object(
+            map.iter()
+                .map(|(key, value)| Ok((key.clone(), unmarshal(value, &path_of(key))?)))
+                .collect::<Result<_, ParseError>>()?,
+        ),
+        ("L", Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| unmarshal(item, &path_of(&index.to_string())))
+                .collect::<Result<_, _>>()?,
+        ),
+        ("SS" | "BS", Value::Array(items)) if items.iter().all(Value::is_string) => value.clone(),
+        ("NS", Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| match item {
+                    Value::String(number) => number_of(number, &path_of(&index.to_string())),
+                    _ => Err(ParseError::new(
+                        path_of(&index.to_string()),
+                        "is not a number as a string",
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err(invalid()),
+    })
+}
+
+fn number_of(text: &str, path: &str) -> Result<Value, ParseError> {
+    let number = if let Ok(integer) = text.parse::<i64>() {
+        serde_json::Number::from(integer)
+    } else if let Ok(integer) = text.parse::<u64>() {
+        serde_json::Number::from(integer)
+    } else {
+        text.parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .ok_or_else(|| ParseError::new(path, format!("is {text:?}, expected a number")))?
+    };
+    Ok(Value::Number(number))
 }
 
 fn take(event: &mut Value, key: &str) -> Option<Value> {

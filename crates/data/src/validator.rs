@@ -95,8 +95,47 @@ pub struct Validator;
 pub struct ValidatorParams {
     inbound: jsonschema::Validator,
     outbound: Option<jsonschema::Validator>,
-    envelope: Option<JsonPointer>,
+    envelope: Option<ValidatorEnvelope>,
     max_violations: usize,
+}
+
+/// Where the validated part of the event is.
+enum ValidatorEnvelope {
+    Pointer(JsonPointer),
+    #[cfg(feature = "jmespath")]
+    JmesPath(lambda_middleware_jmespath::JmesPath),
+}
+
+impl fmt::Display for ValidatorEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidatorEnvelope::Pointer(pointer) => write!(f, "{pointer}"),
+            #[cfg(feature = "jmespath")]
+            ValidatorEnvelope::JmesPath(expression) => write!(f, "{expression}"),
+        }
+    }
+}
+
+impl ValidatorEnvelope {
+    fn new(text: &str) -> Result<Self, ValidationSetupError> {
+        if text.is_empty() || text.starts_with('/') {
+            return Ok(ValidatorEnvelope::Pointer(JsonPointer::new(text)));
+        }
+        #[cfg(feature = "jmespath")]
+        {
+            lambda_middleware_jmespath::JmesPath::new(text)
+                .map(ValidatorEnvelope::JmesPath)
+                .map_err(|error| ValidationSetupError::InvalidEnvelope {
+                    envelope: text.to_owned(),
+                    reason: error.to_string(),
+                })
+        }
+        #[cfg(not(feature = "jmespath"))]
+        Err(ValidationSetupError::InvalidEnvelope {
+            envelope: text.to_owned(),
+            reason: "expected a JSON pointer (`/body`); JMESPath expressions need the `jmespath` feature".to_owned(),
+        })
+    }
 }
 
 impl fmt::Debug for ValidatorParams {
@@ -133,8 +172,10 @@ pub struct ValidatorSchemas {
     /// The schema of the response. Default: none, the response is not validated.
     #[builder(default, setter(strip_option))]
     pub outbound: Option<Value>,
-    /// A JSON pointer to the part of the event to validate (`/body`, `/detail`).
-    /// Default: none, the whole event.
+    /// The part of the event to validate: a JSON pointer (`/body`, `/detail`), or, with
+    /// the `jmespath` feature, Powertools' JMESPath envelope as it is
+    /// (`powertools_json(body)`, `detail`, `lambda_middleware::jmespath::envelopes::SQS`).
+    /// A text starting with `/` is a pointer. Default: none, the whole event.
     #[builder(default, setter(strip_option, into))]
     pub envelope: Option<String>,
     /// The most violations one error lists; the rest are counted. Default: 50.
@@ -157,7 +198,7 @@ impl From<ValidatorSchemas> for Result<ValidatorParams, ValidationSetupError> {
                 .as_ref()
                 .map(|schema| compile(schema, Direction::Outbound))
                 .transpose()?,
-            envelope: schemas.envelope.map(|text| JsonPointer::new(&text)),
+            envelope: schemas.envelope.as_deref().map(ValidatorEnvelope::new).transpose()?,
             max_violations: schemas.max_violations,
         })
     }
@@ -247,6 +288,15 @@ pub enum ValidationSetupError {
         /// Which schema.
         direction: Direction,
         /// What is wrong with it, as the JSON Schema compiler says.
+        reason: String,
+    },
+    /// The envelope is neither a JSON pointer nor (with the `jmespath` feature) a
+    /// JMESPath expression.
+    #[error("the envelope {envelope:?} is not valid: {reason}")]
+    InvalidEnvelope {
+        /// The envelope as given.
+        envelope: String,
+        /// What is wrong with it.
         reason: String,
     },
 }
@@ -396,8 +446,17 @@ where
 }
 
 fn validate_inbound<E: Serialize + 'static>(params: &ValidatorParams, event: &E) -> Result<(), ValidationError> {
-    let Some(pointer) = &params.envelope else {
-        return validate(&params.inbound, Direction::Inbound, event, params.max_violations);
+    let pointer = match &params.envelope {
+        None => return validate(&params.inbound, Direction::Inbound, event, params.max_violations),
+        Some(ValidatorEnvelope::Pointer(pointer)) => pointer,
+        #[cfg(feature = "jmespath")]
+        Some(ValidatorEnvelope::JmesPath(expression)) => {
+            let json = as_json(event, Direction::Inbound)?;
+            let found = expression
+                .search(&json)
+                .map_err(|error| ValidationError::single(Direction::Inbound, expression.as_str(), error.to_string()))?;
+            return check(&params.inbound, Direction::Inbound, &found, params.max_violations);
+        }
     };
     let text = &pointer.to_string();
     let json = as_json(event, Direction::Inbound)?;
@@ -505,6 +564,45 @@ mod tests {
         assert_eq!(scalar.violations()[0].message, "value is not of type \"object\"");
         validate_inbound(&params, &json!({ "body": "{\"id\": 7}" })).unwrap();
         validate_inbound(&params, &json!({ "body": { "id": 7 } })).unwrap();
+    }
+
+    #[cfg(feature = "jmespath")]
+    #[test]
+    fn a_powertools_envelope_is_a_jmespath_expression() {
+        let params = params(Some("powertools_json(body)"));
+        validate_inbound(&params, &json!({ "body": "{\"id\": 7}" })).unwrap();
+        let scalar = validate_inbound(&params, &json!({ "body": "42" })).unwrap_err();
+        assert_eq!(scalar.violations()[0].message, "value is not of type \"object\"");
+        let not_json = validate_inbound(&params, &json!({ "body": "id=1" })).unwrap_err();
+        assert_eq!(not_json.violations()[0].instance_path, "powertools_json(body)");
+        // Powertools' SQS envelope validates the list of bodies.
+        let sqs = ValidatorParams::builder()
+            .inbound(json!({ "type": "array", "items": { "type": "object", "required": ["id"] } }))
+            .envelope(lambda_middleware_jmespath::envelopes::SQS)
+            .build()
+            .unwrap();
+        validate_inbound(&sqs, &json!({ "Records": [{ "body": "{\"id\": 1}" }] })).unwrap();
+        assert!(validate_inbound(&sqs, &json!({ "Records": [{ "body": "{}" }] })).is_err());
+        let invalid = ValidatorParams::builder()
+            .inbound(json!({}))
+            .envelope("Records[")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(invalid, super::ValidationSetupError::InvalidEnvelope { .. }),
+            "{invalid}"
+        );
+    }
+
+    #[cfg(not(feature = "jmespath"))]
+    #[test]
+    fn without_the_jmespath_feature_an_envelope_is_a_pointer() {
+        let error = ValidatorParams::builder()
+            .inbound(json!({}))
+            .envelope("powertools_json(body)")
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().contains("the `jmespath` feature"), "{error}");
     }
 
     #[test]

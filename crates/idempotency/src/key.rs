@@ -23,6 +23,7 @@ pub(crate) type ToJson<E> = fn(&E) -> Result<Value, serde_json::Error>;
 /// |-------------|-------|------------|
 /// | [`pointer("/body/order_id")`](EventPart::pointer) | the value at a JSON pointer | `event_key_jmespath="powertools_json(body).order_id"` |
 /// | [`pointers(["/a", "/b"])`](EventPart::pointers) | the values at several, as a JSON array | `event_key_jmespath="[a, b]"` |
+/// | `jmespath("powertools_json(body).order_id")` (feature `jmespath`) | what the JMESPath expression finds, Powertools' functions included | the same string |
 /// | [`whole_event()`](EventPart::whole_event) | the whole event | no `event_key_jmespath` |
 /// | [`from_fn(\|e\| ..)`](EventPart::from_fn) | what a function of the typed event returns | — |
 ///
@@ -74,6 +75,8 @@ enum Kind<E> {
     WholeEvent(ToJson<E>),
     Pointer(JsonPointer, ToJson<E>),
     Pointers(Vec<JsonPointer>, ToJson<E>),
+    #[cfg(feature = "jmespath")]
+    JmesPath(lambda_middleware_jmespath::JmesPath, ToJson<E>),
     Function(Arc<KeyFn<E>>),
 }
 
@@ -111,6 +114,37 @@ impl<E> EventPart<E> {
         EventPart {
             kind: Kind::Pointers(pointers.into_iter().map(Into::into).collect(), to_json::<E>),
         }
+    }
+
+    /// What a JMESPath expression finds — the very string of Powertools'
+    /// `event_key_jmespath` (or `payload_validation_jmespath`), with its functions
+    /// `powertools_json`, `powertools_base64` and `powertools_base64_gzip` — so that a
+    /// Python function's configuration ports verbatim and keys the same records.
+    /// Feature `jmespath`.
+    ///
+    /// # Errors
+    ///
+    /// [`JmesPathError`](lambda_middleware_jmespath::JmesPathError) when `expression` is
+    /// not a JMESPath expression. A search that fails on an event (`powertools_json` of
+    /// a body that is not JSON) fails that invocation.
+    ///
+    /// ```
+    /// use lambda_middleware::middlewares::idempotency::EventPart;
+    ///
+    /// let key: EventPart<serde_json::Value> = EventPart::jmespath("powertools_json(body).order_id")?;
+    /// assert_eq!(key.to_string(), "the JMESPath expression powertools_json(body).order_id");
+    /// assert!(EventPart::<serde_json::Value>::jmespath("body.[").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "jmespath")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jmespath")))]
+    pub fn jmespath(expression: &str) -> Result<Self, lambda_middleware_jmespath::JmesPathError>
+    where
+        E: Serialize,
+    {
+        Ok(EventPart {
+            kind: Kind::JmesPath(lambda_middleware_jmespath::JmesPath::new(expression)?, to_json::<E>),
+        })
     }
 
     /// The whole event. Events that carry a request id or a timestamp of their own
@@ -157,6 +191,8 @@ impl<E> EventPart<E> {
     pub(crate) fn to_json(&self) -> Option<ToJson<E>> {
         match &self.kind {
             Kind::WholeEvent(to_json) | Kind::Pointer(_, to_json) | Kind::Pointers(_, to_json) => Some(*to_json),
+            #[cfg(feature = "jmespath")]
+            Kind::JmesPath(_, to_json) => Some(*to_json),
             Kind::Function(_) => None,
         }
     }
@@ -190,6 +226,12 @@ impl<E> EventPart<E> {
                     .map(|pointer| found(pointer, json).unwrap_or(Value::Null))
                     .collect(),
             )),
+            #[cfg(feature = "jmespath")]
+            (Kind::JmesPath(expression, _), Some(json)) => Some(
+                expression
+                    .search(json)
+                    .map_err(<serde_json::Error as serde::de::Error>::custom)?,
+            ),
             (_, None) => None,
         })
     }
@@ -214,6 +256,8 @@ impl<E> Clone for EventPart<E> {
             Kind::WholeEvent(to_json) => Kind::WholeEvent(*to_json),
             Kind::Pointer(pointer, to_json) => Kind::Pointer(pointer.clone(), *to_json),
             Kind::Pointers(pointers, to_json) => Kind::Pointers(pointers.clone(), *to_json),
+            #[cfg(feature = "jmespath")]
+            Kind::JmesPath(expression, to_json) => Kind::JmesPath(expression.clone(), *to_json),
             Kind::Function(f) => Kind::Function(Arc::clone(f)),
         };
         EventPart { kind }
@@ -236,6 +280,8 @@ impl<E> fmt::Display for EventPart<E> {
                 }
                 Ok(())
             }
+            #[cfg(feature = "jmespath")]
+            Kind::JmesPath(expression, _) => write!(f, "the JMESPath expression {expression}"),
             Kind::Function(_) => f.write_str("the key function"),
         }
     }

@@ -1,10 +1,10 @@
-// An `SqsBatch` whose chain takes another event than `SqsMessage`: refused where the
-// batch is made, not at `lambda_runtime::run(batch)`.
+// An `SqsBatch` whose record chain takes another record type than `SqsMessage` (or its
+// JSON): refused where the batch is made, not at `lambda_runtime::run(batch)`.
+use aws_lambda_events::kinesis::KinesisEventRecord;
 use lambda_middleware::middlewares::SqsBatch;
 use lambda_middleware::{Context, Error, Handler};
-use serde_json::Value;
 
-async fn process(_: Value, _: &Context) -> Result<(), Error> {
+async fn process(_: KinesisEventRecord, _: &Context) -> Result<(), Error> {
     Ok(())
 }
 
