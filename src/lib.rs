@@ -82,6 +82,18 @@ pub mod middlewares {
     pub use idempotency::{IdempotencyParams, Idempotent};
 }
 
+/// Powertools' Parameters (feature `parameters`; each AWS provider has its own:
+/// `ssm`, `secrets`, `appconfig`, `parameters-dynamodb`): providers, one cache for every
+/// invocation, the plain API and [`LoadConfig`](crate::parameters::LoadConfig). The
+/// `lambda-middleware-parameters` crate, re-exported; see the
+/// [Parameters guide](crate::guide::parameters).
+#[cfg(feature = "parameters")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parameters")))]
+pub mod parameters {
+    #[doc(inline)]
+    pub use lambda_middleware_parameters::*;
+}
+
 pub mod observe {
     //! Logs, metrics and traces as Powertools writes them: the `lambda-middleware-observe`
     //! crate, re-exported.
