@@ -7,6 +7,8 @@
 pub mod dynalite;
 pub mod examples;
 pub mod layers;
+#[cfg(feature = "parameters")]
+pub mod moto;
 pub mod process;
 pub mod runtime_api;
 pub mod tools;

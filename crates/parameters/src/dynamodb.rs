@@ -148,7 +148,9 @@ impl DynamoDbProvider {
     }
 }
 
-const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+/// A missing item is `NotFound`; a missing table (`ResourceNotFoundException`) is a
+/// service error, since it is the deployment that is wrong, not the parameter.
+const NOT_FOUND: &[&str] = &[];
 
 impl Provider for DynamoDbProvider {
     fn id(&self) -> ProviderId {

@@ -66,6 +66,21 @@ pub use provider::{MemoryProvider, Provider, ProviderId};
 pub use secret::{REDACTED, Secret};
 pub use value::{Decoded, Fetched, ValueTransform};
 
+/// The AWS SDK crates the providers take clients of, at the versions they were built
+/// with.
+#[cfg(feature = "appconfig")]
+#[cfg_attr(docsrs, doc(cfg(feature = "appconfig")))]
+pub use aws_sdk_appconfigdata;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use aws_sdk_dynamodb;
+#[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
+pub use aws_sdk_secretsmanager;
+#[cfg(feature = "ssm")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ssm")))]
+pub use aws_sdk_ssm;
+
 #[cfg(feature = "appconfig")]
 pub use appconfig::AppConfigProvider;
 #[cfg(feature = "dynamodb")]
