@@ -3,6 +3,8 @@
 //! Each test binary uses its own part of it, so unused items are expected.
 #![allow(dead_code)]
 
+#[cfg(feature = "appconfig")]
+pub mod appconfig;
 #[cfg(feature = "dynamodb")]
 pub mod dynalite;
 pub mod examples;
