@@ -26,6 +26,7 @@ pub mod middlewares {
     //! | `Timeout` | fails with a `TimeoutError` a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
     //! | `SqsBatch` | an SQS batch processed record by record; only the failed ids go back (`batchItemFailures`) | `sqs` | `process_partial_response` | `sqs-partial-batch-failure` |
     //! | `Idempotent` | the handler runs once per idempotency key; repeats get its stored response, repeats in flight an `AlreadyInProgress` error (see [Idempotency](crate::guide::idempotent_payments)) | `idempotency`, `dynamodb` | `@idempotent` | — |
+    //! | `LoadConfig` (a transform, in [`parameters`](crate::parameters)) | configuration and secrets from SSM, Secrets Manager, AppConfig or DynamoDB, through one cache for every invocation, handed to the handler as a typed struct (see [Parameters](crate::guide::parameters)) | `parameters`, `ssm`, `secrets`, `appconfig`, `parameters-dynamodb` | Parameters (`get_parameter`, `get_secret`, …) | `ssm`, `secrets-manager`, `appconfig`, `dynamodb` |
     //! | [`Parse`] (a transform) | the event, or the JSON in an envelope of it, parsed into the handler's type; a `ParseError` naming the path otherwise (a 400 behind `HttpErrorHandler`) | — | `event_parser(model=..., envelope=...)` | `http-json-body-parser` |
     //! | [`JsonResponse`] (a transform) | the handler's `Serialize` value as an HTTP response: status, JSON content type, body | — | — | `http-response-serializer` |
     //!
