@@ -19,12 +19,17 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// (application, environment, profile).
+type Profile = (String, String, String);
+
+/// A deployed configuration: its version, content type and content.
+type Deployed = (u64, String, Vec<u8>);
+
 #[derive(Default)]
 struct State {
-    /// (application, environment, profile) → (version, content type, content).
-    profiles: HashMap<(String, String, String), (u64, String, Vec<u8>)>,
+    profiles: HashMap<Profile, Deployed>,
     /// Live tokens → (profile, the version the session has seen, its poll interval).
-    tokens: HashMap<String, ((String, String, String), u64, u64)>,
+    tokens: HashMap<String, (Profile, u64, u64)>,
     next_token: u64,
     seen: Vec<String>,
     delay: Option<Duration>,

@@ -295,6 +295,7 @@ fn forward(upstream: u16, head: &str, body: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Builds an SDK client for `endpoint`: dummy credentials, us-east-1, one attempt.
+#[allow(unused_macros)] // Without a provider feature, nothing uses it.
 macro_rules! client_for {
     ($sdk:path, $endpoint:expr) => {{
         use $sdk as sdk;
