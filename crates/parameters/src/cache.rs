@@ -210,14 +210,53 @@ impl Default for GetOptions {
     }
 }
 
-/// A cache key: the provider, the name (or path), the resolved transform, and
-/// whether it holds one value or a path's.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Key {
+/// The part of a cache key beside the name: the provider, the resolved transform, and
+/// whether it holds one value or a path's. The cache maps it to a map by name, so that
+/// a lookup borrows the name instead of allocating a key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Space {
     provider: ProviderId,
-    name: String,
     transform: ValueTransform,
     multiple: bool,
+}
+
+/// FNV-1a: the cache's keys are names from the function's own code, not from events,
+/// so a hasher without SipHash's flood resistance is safe, and a hit takes a third fewer
+/// instructions with it (`benches/parameters.sh`: 709 for `get_with`, 1,035 with SipHash).
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// A cache key: its space and the name (or path).
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    space: Space,
+    name: &'a str,
+}
+
+impl Key<'_> {
+    fn transform(&self) -> ValueTransform {
+        self.space.transform
+    }
 }
 
 #[derive(Clone)]
@@ -258,7 +297,7 @@ impl Slot {
 }
 
 struct Inner {
-    slots: Mutex<HashMap<Key, Arc<Slot>>>,
+    slots: Mutex<Map<Space, Map<String, Arc<Slot>>>>,
     clock: Box<dyn Clock>,
     max_age: Duration,
     restores: AtomicU64,
@@ -282,7 +321,7 @@ struct Inner {
 ///   cached value (secrets included) is stale, since a snapshot may be days old.
 ///
 /// A cache hit takes two short locks (the key's slot, then its state), clones an
-/// `Arc`, and does not allocate, apart from the key it looks up.
+/// `Arc`, and does not allocate (`get_with`; `get` copies the text into its `String`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -312,7 +351,7 @@ impl fmt::Debug for Cache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cache")
             .field("max_age", &self.inner.max_age)
-            .field("entries", &self.slots().len())
+            .field("entries", &self.slots().values().map(Map::len).sum::<usize>())
             .field("fetches", &self.fetches())
             .finish()
     }
@@ -470,15 +509,16 @@ impl Cache {
         self.slots().clear();
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Slot>>> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Map<Space, Map<String, Arc<Slot>>>> {
         self.inner.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn slot(&self, key: &Key) -> Arc<Slot> {
+    fn slot(&self, key: &Key<'_>) -> Arc<Slot> {
         let mut slots = self.slots();
-        match slots.get(key) {
+        let names = slots.entry(key.space).or_default();
+        match names.get(key.name) {
             Some(slot) => Arc::clone(slot),
-            None => Arc::clone(slots.entry(key.clone()).or_default()),
+            None => Arc::clone(names.entry(key.name.to_owned()).or_default()),
         }
     }
 
@@ -580,12 +620,14 @@ impl Cache {
         options: &GetOptions,
     ) -> Result<Decoded, ParameterError> {
         let key = Key {
-            provider: provider.id(),
-            name: name.to_owned(),
-            transform: options.transform.resolve(name),
-            multiple: false,
+            space: Space {
+                provider: provider.id(),
+                transform: options.transform.resolve(name),
+                multiple: false,
+            },
+            name,
         };
-        let transform = key.transform;
+        let transform = key.transform();
         let value = self
             .lookup(key, provider.kind(), options, || async move {
                 let fetched = provider.fetch(name).await;
@@ -646,10 +688,12 @@ impl Cache {
         options: &GetOptions,
     ) -> Result<Arc<BTreeMap<String, Decoded>>, ParameterError> {
         let key = Key {
-            provider: provider.id(),
-            name: path.to_owned(),
-            transform: options.transform,
-            multiple: true,
+            space: Space {
+                provider: provider.id(),
+                transform: options.transform,
+                multiple: true,
+            },
+            name: path,
         };
         let transform = options.transform;
         let value = self
@@ -703,10 +747,12 @@ impl Cache {
         let mut missing = Vec::new();
         for name in names {
             let key = Key {
-                provider: provider.id(),
-                name: (*name).to_owned(),
-                transform: options.transform.resolve(name),
-                multiple: false,
+                space: Space {
+                    provider: provider.id(),
+                    transform: options.transform.resolve(name),
+                    multiple: false,
+                },
+                name,
             };
             let slot = self.slot(&key);
             let state = slot.state();
@@ -741,10 +787,12 @@ impl Cache {
             let transform = options.transform.resolve(&name);
             let decoded = transform.apply(kind, &name, value)?;
             let key = Key {
-                provider: provider.id(),
-                name: name.clone(),
-                transform,
-                multiple: false,
+                space: Space {
+                    provider: provider.id(),
+                    transform,
+                    multiple: false,
+                },
+                name: &name,
             };
             let slot = self.slot(&key);
             let mut state = slot.state();
@@ -770,7 +818,7 @@ impl Cache {
     /// callers wait for it.
     async fn lookup<F, Fut>(
         &self,
-        key: Key,
+        key: Key<'_>,
         kind: &'static str,
         options: &GetOptions,
         fetch: F,
@@ -814,7 +862,7 @@ impl Cache {
             Ok(outcome) => outcome,
             Err(_) => Err(ParameterError::Timeout {
                 provider: kind,
-                name: key.name.clone(),
+                name: key.name.to_owned(),
                 timeout: options.timeout,
             }),
         };
@@ -846,7 +894,7 @@ impl Cache {
     fn failed(
         &self,
         error: ParameterError,
-        key: &Key,
+        key: &Key<'_>,
         kind: &'static str,
         options: &GetOptions,
         stale: Option<Value>,
