@@ -12,6 +12,10 @@
 //!    every middleware traced (`tests/parameters_secrets.rs` reads the spans) and the handler logging the configuration's `Debug`, the
 //!    secret's value appears in none of the function's output nor in any response.
 //!
+//! 5. SnapStart (`AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`, the loopback API
+//!    answering `/restore/next`): values prefetched before the snapshot are fetched
+//!    again at the first invocation after the restore.
+//!
 //! As in `tests/runtime_api.rs`, the function is this test binary started again as a
 //! process of its own (the ignored test `lambda_function`).
 #![cfg(all(feature = "ssm", feature = "secrets"))]
@@ -154,13 +158,73 @@ fn the_handler_gets_its_typed_configuration_fetched_once_per_stale_parameter() {
     );
 }
 
-/// The function process: started by the test above, never by `cargo test` itself.
+/// SnapStart: the function prefetches its configuration during init, the snapshot is
+/// taken and restored (the loopback Runtime API answers `/restore/next` at once), and
+/// the cache — registered as a `SnapStartResource` — treats every value as stale: the
+/// first invocation fetches each parameter again although `max_age` is five minutes;
+/// the second is served from the cache.
 #[test]
-#[ignore = "the Lambda function process the test above starts"]
+fn after_a_snapstart_restore_the_first_invocation_fetches_again() {
+    let Some(moto) = Moto::get() else { return };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        ssm_admin(moto)
+            .put_parameter()
+            .name("/snap/table")
+            .value("orders-snap")
+            .r#type(lambda_middleware::parameters::aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+        secrets_admin(moto)
+            .create_secret()
+            .name("snap/api-key")
+            .secret_string(SECRET)
+            .send()
+            .await
+            .unwrap();
+    });
+    let counter = moto.counter();
+    let api = RuntimeApi::start();
+    let endpoint = counter.endpoint();
+    let mut function = start_function(
+        "snapstart",
+        &api,
+        &[
+            (ENDPOINT_ENV, endpoint.as_str()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start"),
+        ],
+    );
+    api.queue(Queued::json("restored-1", &json!({ "order": 1 })));
+    api.wait_for_posts(1, TIMEOUT, &mut function);
+    let restored = counter.take();
+    api.queue(Queued::json("restored-2", &json!({ "order": 2 })));
+    api.wait_for_posts(2, TIMEOUT, &mut function);
+    let posts = api.posts_by_request_id();
+    assert_eq!(posts["restored-1"].response()["table"], "orders-snap");
+    assert_eq!(posts["restored-2"].response()["table"], "orders-snap");
+    // The prefetch (two requests) happened before the first post; the first
+    // invocation after the restore fetched both again.
+    assert_eq!(
+        restored.len(),
+        4,
+        "prefetch 2, first invocation after the restore 2: {restored:?}"
+    );
+    assert_eq!(counter.take_count(), 0, "the second invocation was a cache hit");
+}
+
+/// The function process: started by the tests above, never by `cargo test` itself.
+#[test]
+#[ignore = "the Lambda function process the tests above start"]
 fn lambda_function() {
     serve_function(2, |name| async move {
         match name.as_str() {
             "configured" => function::configured().await,
+            "snapstart" => function::snapstart().await,
             other => panic!("no function named {other:?}"),
         }
     });
@@ -170,7 +234,7 @@ mod function {
     use std::time::Duration;
 
     use lambda_middleware::middlewares::{InjectLambdaContext, LogEvent, LogEventParams};
-    use lambda_middleware::parameters::{ConfigLoader, LoadConfig, Secret, SecretsProvider, SsmProvider};
+    use lambda_middleware::parameters::{Cache, ConfigLoader, LoadConfig, Secret, SecretsProvider, SsmProvider};
     use lambda_middleware::{Context, Error, Handler, With, observe};
     use serde_json::{Value, json};
 
@@ -215,5 +279,32 @@ mod function {
             .transform_with(LoadConfig, loader)
             .handler(handler)?;
         lambda_runtime::run_concurrent(handler).await
+    }
+
+    #[derive(Clone, Debug, serde::Deserialize)]
+    struct Snap {
+        table: String,
+        api_key: Secret<String>,
+    }
+
+    /// Prefetches during init and registers the process's cache with the runtime.
+    pub async fn snapstart() -> Result<(), Error> {
+        let endpoint = std::env::var(super::ENDPOINT_ENV)?;
+        let ssm = SsmProvider::new(ssm_client(&endpoint));
+        let secrets = SecretsProvider::new(secrets_client(&endpoint));
+        let loader = ConfigLoader::<Snap>::new()
+            .field("table", &ssm, "/snap/table")
+            .field("api_key", &secrets, "snap/api-key")
+            .max_age(Duration::from_secs(300));
+        loader.prefetch().await?;
+        let handler = Handler::builder().transform_with(LoadConfig, loader).handler(
+            |event: With<Snap, Value>, _: &Context| async move {
+                Ok::<_, Error>(json!({ "table": event.data.table, "key_length": event.data.api_key.expose().len() }))
+            },
+        )?;
+        lambda_runtime::Runtime::new(handler)
+            .register_snapstart_resource(std::sync::Arc::new(Cache::global().clone()))
+            .run()
+            .await
     }
 }
