@@ -179,6 +179,11 @@ mod ssm {
             assert_eq!(seen[0].operation, "GetParametersByPath");
             cache.get_multiple_with(&ssm, "/app-b", &auto).await.unwrap();
             assert_eq!(counter.take_count(), 0);
+            // One level only.
+            let shallow = SsmProvider::new(ssm_client(&counter.endpoint())).recursive(false);
+            let top = cache.get_multiple(&shallow, "/app-b").await.unwrap();
+            assert_eq!(top.keys().collect::<Vec<_>>(), ["key.binary", "settings.json"]);
+            counter.take();
 
             // Several by name: one GetParameters for the names not cached.
             let fresh = Cache::new();

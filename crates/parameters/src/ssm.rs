@@ -18,7 +18,8 @@ use crate::value::Fetched;
 /// - every parameter under a path, recursively
 ///   ([`Cache::get_multiple`](crate::Cache::get_multiple)): `GetParametersByPath`, every
 ///   page, named relative to the path (`/app/db/url` under `/app` is `db/url`);
-/// - `SecureString`s decrypted (`WithDecryption`), unless [`decrypt(false)`](Self::decrypt).
+/// - `SecureString`s decrypted (`WithDecryption`), unless [`decrypt(false)`](Self::decrypt);
+///   one level of a path only with [`recursive(false)`](Self::recursive).
 ///
 /// A missing parameter is [`FetchError::NotFound`]. The function needs
 /// `ssm:GetParameter`, `ssm:GetParameters`, `ssm:GetParametersByPath` (as it uses them)
@@ -50,6 +51,7 @@ pub struct SsmProvider {
     client: Client,
     id: ProviderId,
     decrypt: bool,
+    recursive: bool,
 }
 
 impl fmt::Debug for SsmProvider {
@@ -57,6 +59,7 @@ impl fmt::Debug for SsmProvider {
         f.debug_struct("SsmProvider")
             .field("id", &self.id)
             .field("decrypt", &self.decrypt)
+            .field("recursive", &self.recursive)
             .finish_non_exhaustive()
     }
 }
@@ -79,11 +82,12 @@ impl SsmProvider {
             client,
             id: ProviderId::new(),
             decrypt: true,
+            recursive: true,
         }
     }
 
     /// Whether `SecureString`s are decrypted (`WithDecryption`). Default: yes (Powertools'
-    /// `decrypt=False` is `decrypt(false)`).
+    /// `decrypt=False` is `decrypt(false)`). A provider of its own, cached apart.
     ///
     /// ```no_run
     /// # fn example(ssm: lambda_middleware::parameters::SsmProvider) {
@@ -93,6 +97,23 @@ impl SsmProvider {
     #[must_use]
     pub fn decrypt(mut self, decrypt: bool) -> Self {
         self.decrypt = decrypt;
+        self.id = ProviderId::new();
+        self
+    }
+
+    /// Whether a path's parameters include those under its sub-paths (`Recursive`).
+    /// Default: yes (Powertools' `get_multiple` defaults to `recursive=False`; this is
+    /// `recursive(false)`). A provider of its own, cached apart.
+    ///
+    /// ```no_run
+    /// # fn example(ssm: lambda_middleware::parameters::SsmProvider) {
+    /// let one_level = ssm.recursive(false);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn recursive(mut self, recursive: bool) -> Self {
+        self.recursive = recursive;
+        self.id = ProviderId::new();
         self
     }
 
@@ -174,7 +195,7 @@ impl Provider for SsmProvider {
                     .client
                     .get_parameters_by_path()
                     .path(path)
-                    .recursive(true)
+                    .recursive(self.recursive)
                     .with_decryption(self.decrypt)
                     .set_next_token(token)
                     .send()
