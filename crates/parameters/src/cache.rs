@@ -316,7 +316,9 @@ struct Inner {
 ///   that fetch and share its outcome — its value, or its error — or, with
 ///   [`serve_stale_while_refreshing`](GetOptions::serve_stale_while_refreshing), get
 ///   the expired value at once.
-/// - Every fetch is bounded by a timeout ([`GetOptions::timeout`]).
+/// - Every fetch is bounded by a timeout ([`GetOptions::timeout`]): Tokio's timer, so a
+///   fetch runs on a Tokio runtime with time enabled (`#[tokio::main]`'s, and
+///   `lambda_runtime`'s, have it).
 /// - **SnapStart**: it is a `lambda_runtime::SnapStartResource`; after a restore every
 ///   cached value (secrets included) is stale, since a snapshot may be days old.
 ///
