@@ -816,6 +816,59 @@ impl Cache {
         }
     }
 
+    /// The fresh cached value of one parameter, if there is one: what
+    /// [`get_with`](Self::get_with) hands back without fetching. `None` when it must
+    /// fetch (missing, older than `max_age`, `force_fetch`, after a restore).
+    pub(crate) fn peek<P: Provider + ?Sized>(&self, provider: &P, name: &str, options: &GetOptions) -> Option<Decoded> {
+        match self.peek_value(provider, name, options, false)? {
+            Value::One(value) => Some(value),
+            Value::Many(_) => None,
+        }
+    }
+
+    /// The same for a path's values ([`get_multiple_with`](Self::get_multiple_with)).
+    pub(crate) fn peek_multiple<P: Provider + ?Sized>(
+        &self,
+        provider: &P,
+        path: &str,
+        options: &GetOptions,
+    ) -> Option<Arc<BTreeMap<String, Decoded>>> {
+        match self.peek_value(provider, path, options, true)? {
+            Value::Many(values) => Some(values),
+            Value::One(_) => None,
+        }
+    }
+
+    fn peek_value<P: Provider + ?Sized>(
+        &self,
+        provider: &P,
+        name: &str,
+        options: &GetOptions,
+        multiple: bool,
+    ) -> Option<Value> {
+        if options.force_fetch {
+            return None;
+        }
+        let transform = if multiple {
+            options.transform
+        } else {
+            options.transform.resolve(name)
+        };
+        let space = Space {
+            provider: provider.id(),
+            transform,
+            multiple,
+        };
+        let slot = {
+            let slots = self.slots();
+            Arc::clone(slots.get(&space)?.get(name)?)
+        };
+        let state = slot.state();
+        let entry = state.entry.as_ref()?;
+        let max_age = options.max_age.unwrap_or(self.inner.max_age);
+        self.is_fresh(entry, max_age).then(|| entry.value.clone())
+    }
+
     /// The cache's part of every `get`: a fresh value, or one fetch per key however many
     /// callers wait for it.
     async fn lookup<F, Fut>(

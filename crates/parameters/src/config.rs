@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use lambda_middleware_core::{BuildError, Context, Error, Invoke, Next, Proceeded, Transform, With};
@@ -52,6 +55,46 @@ impl Source {
     }
 }
 
+/// One field's fetch, boxed: the fields' fetches run side by side (only on a miss).
+type SourceFuture<'a> = Pin<Box<dyn Future<Output = Result<Source, ParameterError>> + Send + 'a>>;
+
+fn options_for(options: &GetOptions, field: &Field) -> GetOptions {
+    let mut options = options.clone();
+    options.transform = field.transform;
+    options
+}
+
+/// One field's value through the cache.
+fn source<'a>(cache: &'a Cache, field: &'a Field, options: &'a GetOptions) -> SourceFuture<'a> {
+    Box::pin(async move {
+        let options = options_for(options, field);
+        Ok(if field.multiple {
+            Source::Many(cache.get_multiple_with(&field.provider, &field.name, &options).await?)
+        } else {
+            Source::One(cache.get_with(&field.provider, &field.name, &options).await?)
+        })
+    })
+}
+
+/// Runs `futures` side by side; their outputs in order.
+async fn join_all<F: Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match Pin::new(future).poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 /// The configuration last deserialised, and the cached values it was made from.
 struct Built<C> {
     config: C,
@@ -69,7 +112,8 @@ struct Built<C> {
 /// the `json` transform), a struct from JSON, a [`Secret`](crate::Secret).
 ///
 /// Every value goes through the [`Cache`] (the process's unless [`cache`](Self::cache)
-/// says otherwise), with the loader's options. `C` is deserialised again only when a
+/// says otherwise), with the loader's options; on a miss the fields are fetched side
+/// by side. `C` is deserialised again only when a
 /// value changed: a cache hit costs a clone of `C`. Clones of a loader share that
 /// last configuration.
 ///
@@ -343,20 +387,39 @@ impl<C> ConfigLoader<C> {
         self.cache.as_ref().unwrap_or_else(|| Cache::global())
     }
 
+    /// Every field's value: from the cache when all are fresh (no future, no fetch), or
+    /// else all at once, so that the first invocation waits for the slowest fetch, not
+    /// their sum.
     async fn sources(&self) -> Result<Vec<Source>, ParameterError> {
         let cache = self.the_cache();
         let mut sources = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
-            let mut options = self.options.clone();
-            options.transform = field.transform;
-            let source = if field.multiple {
-                Source::Many(cache.get_multiple_with(&field.provider, &field.name, &options).await?)
+            let options = self.options_for(field);
+            let fresh = if field.multiple {
+                cache
+                    .peek_multiple(&field.provider, &field.name, &options)
+                    .map(Source::Many)
             } else {
-                Source::One(cache.get_with(&field.provider, &field.name, &options).await?)
+                cache.peek(&field.provider, &field.name, &options).map(Source::One)
             };
-            sources.push(source);
+            match fresh {
+                Some(source) => sources.push(source),
+                None => break,
+            }
         }
-        Ok(sources)
+        if sources.len() == self.fields.len() {
+            return Ok(sources);
+        }
+        let fetches: Vec<SourceFuture<'_>> = self
+            .fields
+            .iter()
+            .map(|field| source(cache, field, &self.options))
+            .collect();
+        join_all(fetches).await.into_iter().collect()
+    }
+
+    fn options_for(&self, field: &Field) -> GetOptions {
+        options_for(&self.options, field)
     }
 }
 
@@ -594,6 +657,54 @@ mod tests {
         clock.advance(Duration::from_secs(61));
         assert_eq!(loader.load().await.unwrap().port, 2);
         assert_eq!(ssm.fetches(), 4);
+    }
+
+    /// A provider that counts the fetches in flight at once.
+    #[derive(Clone)]
+    struct Overlap(Arc<Mutex<(u32, u32)>>, crate::provider::ProviderId);
+
+    impl Provider for Overlap {
+        fn id(&self) -> crate::provider::ProviderId {
+            self.1
+        }
+        fn kind(&self) -> &'static str {
+            "overlap"
+        }
+        fn fetch<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> lambda_runtime::BoxFuture<'a, Result<crate::Fetched, crate::FetchError>> {
+            Box::pin(async move {
+                {
+                    let mut counts = self.0.lock().unwrap();
+                    counts.0 += 1;
+                    counts.1 = counts.1.max(counts.0);
+                }
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                self.0.lock().unwrap().0 -= 1;
+                Ok(crate::Fetched::Text(format!("\"{name}\"")))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn on_a_miss_the_fields_are_fetched_side_by_side() {
+        #[derive(Clone, serde::Deserialize)]
+        struct Three {
+            a: String,
+            c: String,
+        }
+        let provider = Overlap(Arc::default(), crate::provider::ProviderId::new());
+        let loader = ConfigLoader::<Three>::new()
+            .field_json("a", &provider, "a")
+            .field("b", &provider, "b")
+            .field_json("c", &provider, "c")
+            .cache(Cache::new());
+        let three = loader.load().await.unwrap();
+        assert_eq!((three.a.as_str(), three.c.as_str()), ("a", "c"));
+        assert_eq!(provider.0.lock().unwrap().1, 3, "three fetches were in flight at once");
     }
 
     #[test]
