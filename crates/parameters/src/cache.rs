@@ -222,7 +222,7 @@ struct Space {
 
 /// FNV-1a: the cache's keys are names from the function's own code, not from events,
 /// so a hasher without SipHash's flood resistance is safe, and a hit takes a third fewer
-/// instructions with it (`benches/parameters.sh`: 709 for `get_with`, 1,035 with SipHash).
+/// instructions with it (`benches/parameters.sh`: 708 for `get_with`, 1,035 with SipHash).
 #[derive(Clone, Copy)]
 struct Fnv(u64);
 
