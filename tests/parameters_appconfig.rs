@@ -150,7 +150,7 @@ fn missing_denied_down_and_slow() {
         );
         let error = cache.get_json::<Flags, _>(&appconfig, "flags").await.unwrap_err();
         assert!(
-            matches!(error, ParameterError::Transform { transform: "json", .. }),
+            matches!(error, ParameterError::Invalid { transform: "json", .. }),
             "{error:?}"
         );
         assert!(!error.to_string().contains("not json"), "{error}");
@@ -166,7 +166,7 @@ fn missing_denied_down_and_slow() {
         let bounded = GetOptions::builder().timeout(Duration::from_millis(300)).build();
         let slow = provider(&server.endpoint());
         let error = cache.get_with(&slow, "flags", &bounded).await.unwrap_err();
-        assert!(matches!(error, ParameterError::Timeout { .. }), "{error:?}");
+        assert!(matches!(error, ParameterError::TimedOut { .. }), "{error:?}");
         server.delay(None);
 
         let down = provider(&format!("http://127.0.0.1:{}", free_port()));

@@ -73,7 +73,7 @@ async fn slow_and_down<P: Provider>(cache: &Cache, slow: &P, down: &P, name: &st
         .build();
     let error = cache.get_with(slow, name, &bounded).await.unwrap_err();
     assert!(
-        matches!(&error, ParameterError::Timeout { name: n, .. } if n == name),
+        matches!(&error, ParameterError::TimedOut { name: n, .. } if n == name),
         "{error:?}"
     );
     assert_eq!(error_type(error), "GetParameterError");
@@ -165,7 +165,7 @@ mod ssm {
             counter.take();
 
             // A path, recursively, each value by its suffix; one request, then none.
-            let auto = GetOptions::builder().transform(ValueTransform::Auto).build();
+            let auto = GetOptions::builder().transform(ValueTransform::BySuffix).build();
             let all = cache.get_multiple_with(&ssm, "/app-b", &auto).await.unwrap();
             assert_eq!(
                 all.keys().collect::<Vec<_>>(),
@@ -480,7 +480,7 @@ mod dynamodb {
             let limits: serde_json::Value = cache.get_json(&one, "limits").await.unwrap();
             assert_eq!(limits["rps"], 5);
 
-            let auto = GetOptions::builder().transform(ValueTransform::Auto).build();
+            let auto = GetOptions::builder().transform(ValueTransform::BySuffix).build();
             let flags = cache.get_multiple_with(&multi, "flags", &auto).await.unwrap();
             assert_eq!(flags.keys().collect::<Vec<_>>(), ["beta", "dark.json"]);
             assert_eq!(flags["dark.json"].as_json().unwrap()[0], 1);
@@ -523,14 +523,14 @@ mod dynamodb {
             assert!(matches!(error, ParameterError::AccessDenied { .. }), "{error:?}");
             let error = cache.get(&table, "no-value").await.unwrap_err();
             assert!(
-                matches!(&error, ParameterError::Failed { cause: FetchError::Invalid(_), .. }),
+                matches!(&error, ParameterError::Failed { cause: FetchError::Unreadable(_), .. }),
                 "{error:?}"
             );
             // A table that does not exist is the deployment's mistake, not a missing parameter.
             let nowhere = DynamoDbProvider::new(dynamodb_client(&counter.endpoint()), "no-such-table");
             let error = cache.get(&nowhere, "slow").await.unwrap_err();
             assert!(
-                matches!(&error, ParameterError::Failed { cause: FetchError::Service { code, .. }, .. } if code == "ResourceNotFoundException"),
+                matches!(&error, ParameterError::Failed { cause: FetchError::Rejected { code, .. }, .. } if code == "ResourceNotFoundException"),
                 "{error:?}"
             );
             let down = DynamoDbProvider::new(dynamodb_client(&format!("http://127.0.0.1:{}", free_port())), "params-b");

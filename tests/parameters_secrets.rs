@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use lambda_middleware::middlewares::{InjectLambdaContext, LogEvent, LogEventParams};
 use lambda_middleware::parameters::{
-    Cache, ConfigLoader, FetchError, LoadConfig, ManualClock, MemoryProvider, OnError, Secret,
+    Cache, ConfigLoader, FetchError, LoadConfig, ManualClock, MemoryProvider, RefreshFailure, Secret,
 };
 use lambda_middleware::{Context, Error, Handler, InvocationError, With};
 use serde_json::{Value, json};
@@ -106,7 +106,7 @@ async fn no_span_event_log_line_response_or_error_shows_a_secret() {
     let loader = ConfigLoader::<Config>::new()
         .field("table", &ssm, "/orders/table")
         .field("api_key", &secrets, "orders/api-key")
-        .on_error(OnError::ServeStale)
+        .on_error(RefreshFailure::ServeStale)
         .cache(cache.clone());
     let handler = Handler::builder()
         .middleware(InjectLambdaContext)

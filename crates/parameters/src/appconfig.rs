@@ -154,7 +154,7 @@ impl AppConfigProvider {
         output
             .initial_configuration_token()
             .map(str::to_owned)
-            .ok_or(FetchError::Invalid(
+            .ok_or(FetchError::Unreadable(
                 "the session has no initial configuration token".to_owned(),
             ))
     }
@@ -195,7 +195,7 @@ impl Provider for AppConfigProvider {
                     Err(error) => {
                         let error = fetch_error(error, &["ResourceNotFoundException"]);
                         // An expired or used token: one new session, then give up.
-                        if matches!(&error, FetchError::Service { code, .. } if code == "BadRequestException")
+                        if matches!(&error, FetchError::Rejected { code, .. } if code == "BadRequestException")
                             && !restarted
                         {
                             restarted = true;

@@ -22,7 +22,7 @@ pub const MAX_AGE_ENV: &str = "POWERTOOLS_PARAMETERS_MAX_AGE";
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// How long a fetch may take by default before it fails with
-/// [`ParameterError::Timeout`].
+/// [`ParameterError::TimedOut`].
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default `max_age`: [`MAX_AGE_ENV`] when it is a whole number of seconds,
@@ -151,13 +151,13 @@ impl Clock for ManualClock {
 /// What to do when a fetch fails and the cache holds an expired value.
 ///
 /// ```
-/// use lambda_middleware::parameters::OnError;
+/// use lambda_middleware::parameters::RefreshFailure;
 ///
-/// assert_eq!(OnError::default(), OnError::Fail);
+/// assert_eq!(RefreshFailure::default(), RefreshFailure::Fail);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum OnError {
+pub enum RefreshFailure {
     /// Fail with the fetch's error (Powertools' behaviour).
     #[default]
     Fail,
@@ -171,12 +171,12 @@ pub enum OnError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use lambda_middleware::parameters::{GetOptions, OnError, ValueTransform};
+/// use lambda_middleware::parameters::{GetOptions, RefreshFailure, ValueTransform};
 ///
 /// let options = GetOptions::builder()
 ///     .max_age(Duration::from_secs(60))
 ///     .transform(ValueTransform::Json)
-///     .on_error(OnError::ServeStale)
+///     .on_error(RefreshFailure::ServeStale)
 ///     .build();
 /// assert!(!options.force_fetch);
 /// ```
@@ -197,7 +197,7 @@ pub struct GetOptions {
     pub timeout: Duration,
     /// Whether an expired value is handed back when its fetch fails. Default: fail.
     #[builder(default)]
-    pub on_error: OnError,
+    pub on_error: RefreshFailure,
     /// While one caller refreshes an expired value, hand the others the expired value
     /// at once instead of making them wait for the fetch. Default: they wait.
     #[builder(default)]
@@ -484,7 +484,7 @@ impl Cache {
 
     /// Marks every cached value stale, as after a SnapStart restore (which the
     /// `SnapStartResource` impl calls): the next `get` of each fetches. Values are kept,
-    /// for [`OnError::ServeStale`].
+    /// for [`RefreshFailure::ServeStale`].
     ///
     /// ```
     /// use lambda_middleware::parameters::{Cache, MemoryProvider};
@@ -537,7 +537,7 @@ impl Cache {
         let value = self.get_with(provider, name, &GetOptions::default()).await?;
         match value {
             Decoded::Text(text) => Ok(text.to_string()),
-            // `None` reads binary values as UTF-8 text.
+            // `Text` reads binary values as UTF-8 text.
             _ => unreachable!("the None transform gives text"),
         }
     }
@@ -610,7 +610,7 @@ impl Cache {
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let provider = MemoryProvider::new().with("/app/flags.json", r#"{"beta":true}"#);
-    /// let options = GetOptions::builder().transform(ValueTransform::Auto).max_age(Duration::from_secs(60)).build();
+    /// let options = GetOptions::builder().transform(ValueTransform::BySuffix).max_age(Duration::from_secs(60)).build();
     /// let flags = Cache::new().get_with(&provider, "/app/flags.json", &options).await.unwrap();
     /// assert_eq!(flags.as_json().unwrap()["beta"], true);
     /// # }
@@ -646,7 +646,7 @@ impl Cache {
         }
     }
 
-    /// Every parameter under `path`, named relative to it, as text (`Auto` reads each
+    /// Every parameter under `path`, named relative to it, as text (`BySuffix` reads each
     /// by its name's suffix with [`get_multiple_with`](Self::get_multiple_with)).
     ///
     /// ```
@@ -670,14 +670,14 @@ impl Cache {
     }
 
     /// Every parameter under `path` with `options`; the transform applies to each (by
-    /// each name's suffix for `Auto`). A value that does not go through it fails the call.
+    /// each name's suffix for `BySuffix`). A value that does not go through it fails the call.
     ///
     /// ```
     /// use lambda_middleware::parameters::{Cache, GetOptions, MemoryProvider, ValueTransform};
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let provider = MemoryProvider::new().with("/app/url", "u").with("/app/flags.json", "[1]");
-    /// let options = GetOptions::builder().transform(ValueTransform::Auto).build();
+    /// let options = GetOptions::builder().transform(ValueTransform::BySuffix).build();
     /// let all = Cache::new().get_multiple_with(&provider, "/app", &options).await.unwrap();
     /// assert_eq!(all["flags.json"].as_json().unwrap()[0], 1);
     /// assert_eq!(all["url"].as_text(), Some("u"));
@@ -777,7 +777,7 @@ impl Cache {
             Ok(Ok(fetched)) => fetched,
             Ok(Err(error)) => return Err(ParameterError::from_fetch(kind, &missing.join(","), error)),
             Err(_) => {
-                return Err(ParameterError::Timeout {
+                return Err(ParameterError::TimedOut {
                     provider: kind,
                     name: missing.join(","),
                     timeout: options.timeout,
@@ -915,7 +915,7 @@ impl Cache {
         tracing::debug!(target: "lambda_middleware::parameters", provider = kind, name = %key.name, "fetching parameter");
         let outcome = match tokio::time::timeout(options.timeout, fetch()).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(ParameterError::Timeout {
+            Err(_) => Err(ParameterError::TimedOut {
                 provider: kind,
                 name: key.name.to_owned(),
                 timeout: options.timeout,
@@ -955,7 +955,7 @@ impl Cache {
         stale: Option<Value>,
     ) -> Result<Value, ParameterError> {
         match (options.on_error, stale) {
-            (OnError::ServeStale, Some(stale)) => {
+            (RefreshFailure::ServeStale, Some(stale)) => {
                 tracing::warn!(
                     target: "lambda_middleware::parameters",
                     provider = kind,
@@ -1050,7 +1050,7 @@ mod tests {
         provider.fail("a", FetchError::Unavailable("connection refused".into()));
         let error = cache.get(&provider, "a").await.unwrap_err();
         assert!(matches!(error, ParameterError::Failed { .. }), "{error:?}");
-        let stale = GetOptions::builder().on_error(OnError::ServeStale).build();
+        let stale = GetOptions::builder().on_error(RefreshFailure::ServeStale).build();
         assert_eq!(
             cache.get_with(&provider, "a", &stale).await.unwrap().as_text(),
             Some("1")
@@ -1151,7 +1151,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             error,
-            ParameterError::Timeout {
+            ParameterError::TimedOut {
                 provider: "slow",
                 name: "a".into(),
                 timeout: Duration::from_millis(50)

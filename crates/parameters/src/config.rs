@@ -12,7 +12,7 @@ use std::time::Duration;
 use lambda_middleware_core::{BuildError, Context, Error, Invoke, Next, Proceeded, Transform, With};
 use serde::de::DeserializeOwned;
 
-use crate::cache::{Cache, GetOptions, OnError};
+use crate::cache::{Cache, GetOptions, RefreshFailure};
 use crate::error::{ParameterError, without_values};
 use crate::provider::Provider;
 use crate::value::{Decoded, ValueTransform};
@@ -242,7 +242,7 @@ impl<C> ConfigLoader<C> {
     /// ```
     #[must_use]
     pub fn field<P: Provider + Clone + 'static>(self, field: &str, provider: &P, name: &str) -> Self {
-        self.field_with(field, provider, name, ValueTransform::None)
+        self.field_with(field, provider, name, ValueTransform::Text)
     }
 
     /// `field` is parameter `name` read as JSON.
@@ -285,7 +285,7 @@ impl<C> ConfigLoader<C> {
     }
 
     /// `field` is an object of every parameter under `path` (named relative to it),
-    /// each through `transform` (`Auto`: by its suffix).
+    /// each through `transform` (`BySuffix`: by its suffix).
     ///
     /// ```
     /// use lambda_middleware::parameters::{Cache, ConfigLoader, MemoryProvider, ValueTransform};
@@ -297,7 +297,7 @@ impl<C> ConfigLoader<C> {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let ssm = MemoryProvider::new().with("/flags/beta", "on").with("/flags/dark", "off");
     /// let loader = ConfigLoader::<Config>::new()
-    ///     .field_multiple("flags", &ssm, "/flags", ValueTransform::None)
+    ///     .field_multiple("flags", &ssm, "/flags", ValueTransform::Text)
     ///     .cache(Cache::new());
     /// assert_eq!(loader.load().await.unwrap().flags["beta"], "on");
     /// # }
@@ -357,15 +357,15 @@ impl<C> ConfigLoader<C> {
     }
 
     /// When a value has expired and its fetch fails: fail the invocation
-    /// ([`OnError::Fail`], the default) or serve the expired value
-    /// ([`OnError::ServeStale`]). With no cached value, a failure always fails.
+    /// ([`RefreshFailure::Fail`], the default) or serve the expired value
+    /// ([`RefreshFailure::ServeStale`]). With no cached value, a failure always fails.
     ///
     /// ```
-    /// use lambda_middleware::parameters::{ConfigLoader, OnError};
-    /// let loader = ConfigLoader::<serde_json::Value>::new().on_error(OnError::ServeStale);
+    /// use lambda_middleware::parameters::{ConfigLoader, RefreshFailure};
+    /// let loader = ConfigLoader::<serde_json::Value>::new().on_error(RefreshFailure::ServeStale);
     /// ```
     #[must_use]
-    pub fn on_error(mut self, on_error: OnError) -> Self {
+    pub fn on_error(mut self, on_error: RefreshFailure) -> Self {
         self.options.on_error = on_error;
         self
     }

@@ -136,11 +136,11 @@ impl DynamoDbProvider {
         match item.get(&self.value_attr) {
             Some(AttributeValue::S(text)) => Ok(Fetched::Text(text.clone())),
             Some(AttributeValue::B(bytes)) => Ok(Fetched::Binary(bytes.as_ref().to_vec())),
-            Some(_) => Err(FetchError::Invalid(format!(
+            Some(_) => Err(FetchError::Unreadable(format!(
                 "attribute `{}` is neither a string (S) nor binary (B)",
                 self.value_attr
             ))),
-            None => Err(FetchError::Invalid(format!(
+            None => Err(FetchError::Unreadable(format!(
                 "the item has no `{}` attribute",
                 self.value_attr
             ))),
@@ -198,7 +198,7 @@ impl Provider for DynamoDbProvider {
                     let name = match item.get(&self.sort_attr) {
                         Some(AttributeValue::S(name)) => name.clone(),
                         _ => {
-                            return Err(FetchError::Invalid(format!(
+                            return Err(FetchError::Unreadable(format!(
                                 "an item under {path} has no string `{}` attribute",
                                 self.sort_attr
                             )));

@@ -24,7 +24,7 @@ pub enum FetchError {
     AccessDenied(String),
     /// The store answered with another error: its code and message.
     #[error("the store answered {code}: {message}")]
-    Service {
+    Rejected {
         /// The service's error code (`ThrottlingException`, …).
         code: String,
         /// Its message.
@@ -36,7 +36,7 @@ pub enum FetchError {
     Unavailable(String),
     /// The value is there but not of a kind the provider can hand back.
     #[error("{0}")]
-    Invalid(String),
+    Unreadable(String),
     /// The provider cannot do this (`get_multiple` on a provider without a hierarchy).
     #[error("{0} is not supported by this provider")]
     Unsupported(&'static str),
@@ -50,8 +50,8 @@ pub enum FetchError {
 ///
 /// | variant | `errorType` (Powertools' exception) |
 /// |---|---|
-/// | `NotFound`, `AccessDenied`, `Failed`, `Timeout` | `GetParameterError` |
-/// | `Transform`, `Config` | `TransformParameterError` |
+/// | `NotFound`, `AccessDenied`, `Failed`, `TimedOut` | `GetParameterError` |
+/// | `Invalid`, `Config` | `TransformParameterError` |
 ///
 /// The names are the ones this type's `Debug` output starts with, which is where
 /// [`InvocationError`](lambda_middleware_core::InvocationError) reads them.
@@ -98,7 +98,7 @@ pub enum ParameterError {
     },
     /// The store did not answer within the fetch timeout.
     #[error("{provider} did not answer within {timeout:?} for parameter {name}")]
-    Timeout {
+    TimedOut {
         /// The provider's kind.
         provider: &'static str,
         /// The parameter's name.
@@ -109,7 +109,7 @@ pub enum ParameterError {
     /// The value did not go through its transform (`json`, `binary`). The cause never
     /// quotes the value.
     #[error("parameter {name} from {provider} is not valid {transform}: {cause}")]
-    Transform {
+    Invalid {
         /// The provider's kind.
         provider: &'static str,
         /// The parameter's name.
@@ -144,8 +144,8 @@ impl ParameterError {
             ParameterError::NotFound { .. }
             | ParameterError::AccessDenied { .. }
             | ParameterError::Failed { .. }
-            | ParameterError::Timeout { .. } => "GetParameterError",
-            ParameterError::Transform { .. } | ParameterError::Config { .. } => "TransformParameterError",
+            | ParameterError::TimedOut { .. } => "GetParameterError",
+            ParameterError::Invalid { .. } | ParameterError::Config { .. } => "TransformParameterError",
         }
     }
 
@@ -162,8 +162,8 @@ impl ParameterError {
             ParameterError::NotFound { name, .. }
             | ParameterError::AccessDenied { name, .. }
             | ParameterError::Failed { name, .. }
-            | ParameterError::Timeout { name, .. }
-            | ParameterError::Transform { name, .. } => name,
+            | ParameterError::TimedOut { name, .. }
+            | ParameterError::Invalid { name, .. } => name,
             ParameterError::Config { config, .. } => config,
         }
     }
@@ -205,22 +205,22 @@ impl fmt::Debug for ParameterError {
                 .field("provider", provider)
                 .field("name", name)
                 .field("cause", cause),
-            ParameterError::Timeout {
+            ParameterError::TimedOut {
                 provider,
                 name,
                 timeout,
             } => out
-                .field("kind", &"Timeout")
+                .field("kind", &"TimedOut")
                 .field("provider", provider)
                 .field("name", name)
                 .field("timeout", timeout),
-            ParameterError::Transform {
+            ParameterError::Invalid {
                 provider,
                 name,
                 transform,
                 cause,
             } => out
-                .field("kind", &"Transform")
+                .field("kind", &"Invalid")
                 .field("provider", provider)
                 .field("name", name)
                 .field("transform", transform)

@@ -58,7 +58,7 @@ use std::sync::Arc;
 
 pub use cache::{
     Cache, CacheBuilder, Clock, DEFAULT_FETCH_TIMEOUT, DEFAULT_MAX_AGE, GetOptions, InvalidMaxAge, MAX_AGE_ENV,
-    ManualClock, OnError, SystemClock, default_max_age, max_age_from_env,
+    ManualClock, RefreshFailure, SystemClock, default_max_age, max_age_from_env,
 };
 pub use config::{ConfigLoader, LoadConfig};
 pub use error::{FetchError, ParameterError};
@@ -193,7 +193,7 @@ pub async fn get_with<P: Provider + ?Sized>(
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let ssm = MemoryProvider::new().with("/app/limits.json", r#"{"rps":5}"#);
-/// let auto = GetOptions::builder().transform(ValueTransform::Auto).build();
+/// let auto = GetOptions::builder().transform(ValueTransform::BySuffix).build();
 /// let all = parameters::get_multiple_with(&ssm, "/app", &auto).await.unwrap();
 /// assert_eq!(all["limits.json"].as_json().unwrap()["rps"], 5);
 /// # }

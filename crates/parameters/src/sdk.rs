@@ -40,7 +40,7 @@ where
             ) {
                 FetchError::AccessDenied(format!("{code}: {message}"))
             } else {
-                FetchError::Service { code, message }
+                FetchError::Rejected { code, message }
             }
         }
         _ => FetchError::Unavailable(DisplayErrorContext(&error).to_string()),

@@ -117,7 +117,7 @@ impl Provider for SecretsProvider {
             }
             match output.secret_binary() {
                 Some(bytes) => Ok(Fetched::Binary(bytes.as_ref().to_vec())),
-                None => Err(FetchError::Invalid(
+                None => Err(FetchError::Unreadable(
                     "the secret has neither a string nor a binary value".to_owned(),
                 )),
             }

@@ -153,7 +153,7 @@ impl Provider for SsmProvider {
             let value = output.parameter().and_then(|parameter| parameter.value());
             value
                 .map(|value| Fetched::Text(value.to_owned()))
-                .ok_or(FetchError::Invalid("the parameter has no value".to_owned()))
+                .ok_or(FetchError::Unreadable("the parameter has no value".to_owned()))
         })
     }
 

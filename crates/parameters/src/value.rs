@@ -56,32 +56,32 @@ impl From<Vec<u8>> for Fetched {
 }
 
 /// How a fetched value is read, as Powertools' `transform`: as it is, as JSON, as
-/// base64, or by the name's suffix. The cache keeps each transform's result apart.
+/// base64, or by the name's suffix (`auto`). The cache keeps each transform's result apart.
 ///
 /// ```
 /// use lambda_middleware::parameters::ValueTransform;
 ///
-/// assert_eq!(ValueTransform::Auto.resolve("/app/settings.json"), ValueTransform::Json);
-/// assert_eq!(ValueTransform::Auto.resolve("/app/key.binary"), ValueTransform::Binary);
-/// assert_eq!(ValueTransform::Auto.resolve("/app/url"), ValueTransform::None);
+/// assert_eq!(ValueTransform::BySuffix.resolve("/app/settings.json"), ValueTransform::Json);
+/// assert_eq!(ValueTransform::BySuffix.resolve("/app/key.binary"), ValueTransform::Binary);
+/// assert_eq!(ValueTransform::BySuffix.resolve("/app/url"), ValueTransform::Text);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ValueTransform {
-    /// The value as it is: text (a binary value must be UTF-8), or bytes.
+    /// The value as it is, as text (a binary value must be UTF-8): no transform.
     #[default]
-    None,
+    Text,
     /// JSON (`transform="json"`).
     Json,
     /// Base64 text decoded to bytes (`transform="binary"`); a binary value as it is.
     Binary,
-    /// `Json` for a name ending in `.json`, `Binary` for `.binary` (any case), `None`
-    /// otherwise (`transform="auto"`).
-    Auto,
+    /// `Json` for a name ending in `.json`, `Binary` for `.binary` (any case), `Text`
+    /// otherwise (Powertools' `transform="auto"`).
+    BySuffix,
 }
 
 impl ValueTransform {
-    /// The transform used for `name`: `Auto` by its suffix, any other as it is.
+    /// The transform used for `name`: `BySuffix` by its suffix, any other as it is.
     ///
     /// ```
     /// use lambda_middleware::parameters::ValueTransform;
@@ -90,14 +90,14 @@ impl ValueTransform {
     /// ```
     pub fn resolve(self, name: &str) -> ValueTransform {
         match self {
-            ValueTransform::Auto => {
+            ValueTransform::BySuffix => {
                 let lower = name.to_ascii_lowercase();
                 if lower.ends_with(".json") {
                     ValueTransform::Json
                 } else if lower.ends_with(".binary") {
                     ValueTransform::Binary
                 } else {
-                    ValueTransform::None
+                    ValueTransform::Text
                 }
             }
             other => other,
@@ -111,17 +111,17 @@ impl ValueTransform {
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
-            ValueTransform::None => "text",
+            ValueTransform::Text => "text",
             ValueTransform::Json => "json",
             ValueTransform::Binary => "binary",
-            ValueTransform::Auto => "auto",
+            ValueTransform::BySuffix => "auto",
         }
     }
 
     /// Applies the (resolved) transform to `value` fetched by `provider` under `name`.
     pub(crate) fn apply(self, provider: &'static str, name: &str, value: Fetched) -> Result<Decoded, ParameterError> {
         let transform = self.resolve(name);
-        let fail = |cause: String| ParameterError::Transform {
+        let fail = |cause: String| ParameterError::Invalid {
             provider,
             name: name.to_owned(),
             transform: transform.as_str(),
@@ -252,7 +252,7 @@ impl Decoded {
             Decoded::Json(json) => T::deserialize(&**json),
             other => T::deserialize(other.to_json()),
         };
-        result.map_err(|error| ParameterError::Transform {
+        result.map_err(|error| ParameterError::Invalid {
             provider,
             name: name.to_owned(),
             transform: "json",
@@ -286,11 +286,13 @@ mod tests {
             .apply("memory", "a", Fetched::from("aGk="))
             .unwrap();
         assert_eq!(bytes.as_bytes(), Some(&b"hi"[..]));
-        let auto = ValueTransform::Auto
+        let auto = ValueTransform::BySuffix
             .apply("memory", "x.JSON", Fetched::from("[1]"))
             .unwrap();
         assert_eq!(auto.as_json().unwrap()[0], 1);
-        let text = ValueTransform::Auto.apply("memory", "x", Fetched::from("[1]")).unwrap();
+        let text = ValueTransform::BySuffix
+            .apply("memory", "x", Fetched::from("[1]"))
+            .unwrap();
         assert_eq!(text.as_text(), Some("[1]"));
     }
 
@@ -305,7 +307,7 @@ mod tests {
             .apply("memory", "k", Fetched::from("hunter2!"))
             .unwrap_err();
         assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
-        let error = ValueTransform::None
+        let error = ValueTransform::Text
             .apply("memory", "k", Fetched::Binary(vec![0xff]))
             .unwrap_err();
         assert!(error.to_string().contains("not UTF-8"), "{error}");
