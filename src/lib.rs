@@ -26,6 +26,7 @@ pub mod middlewares {
     //! | `Timeout` | fails with a `TimeoutError` a margin before the Lambda deadline | `timeout` | — | `timeoutEarlyInMillis` |
     //! | `SqsBatch`, `KinesisBatch`, `DynamoDbStreamBatch`, `KafkaBatch` ([`Batch`]) | a batch processed record by record, each record through a chain of its own; only the failed records go back (`batchItemFailures`, with the identifier each source needs); FIFO: stop, or skip only the failed group | `sqs`, `kinesis`, `dynamodb_streams`, `kafka` | `BatchProcessor` with `process_partial_response`, `SqsFifoPartialProcessor` | `sqs-partial-batch-failure` |
     //! | `Idempotent` | the handler runs once per idempotency key; repeats get its stored response, repeats in flight an `AlreadyInProgress` error (see [Idempotency](crate::guide::idempotent_payments)) | `idempotency`, `dynamodb` | `@idempotent` | — |
+    //! | `LoadConfig` (a transform, in `parameters`) | configuration and secrets from SSM, Secrets Manager, AppConfig or DynamoDB, through one cache for every invocation, handed to the handler as a typed struct (see [Parameters](crate::guide::parameters)) | `parameters`, `ssm`, `secrets`, `appconfig`, `parameters-dynamodb` | Parameters (`get_parameter`, `get_secret`, …) | `ssm`, `secrets-manager`, `appconfig`, `dynamodb` |
     //! | [`Parse`] (a transform) | the event, or the JSON in an envelope of it, parsed into the handler's type; a `ParseError` naming the path otherwise (a 400 behind `HttpErrorHandler`). The batch envelopes (`SqsBodies`, `KinesisData`, …) are all or nothing — one malformed record fails the invocation; in a batch's record chain, the one-record envelopes (`SqsBody`, `KinesisRecordData`, `DynamoDbNewImage`, `KafkaValue`) fail that record only | — | `event_parser(model=..., envelope=...)`; Powertools' JMESPath envelopes as they are with `jmespath` | `http-json-body-parser` |
     //! | [`JsonResponse`] (a transform) | the handler's `Serialize` value as an HTTP response: status, JSON content type, body | — | — | `http-response-serializer` |
     //!
@@ -106,6 +107,18 @@ pub mod middlewares {
 pub mod jmespath {
     #[doc(inline)]
     pub use lambda_middleware_jmespath::*;
+}
+
+/// Powertools' Parameters (feature `parameters`; each AWS provider has its own:
+/// `ssm`, `secrets`, `appconfig`, `parameters-dynamodb`): providers, one cache for every
+/// invocation, the plain API and [`LoadConfig`](crate::parameters::LoadConfig). The
+/// `lambda-middleware-parameters` crate, re-exported; see the
+/// [Parameters guide](crate::guide::parameters).
+#[cfg(feature = "parameters")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parameters")))]
+pub mod parameters {
+    #[doc(inline)]
+    pub use lambda_middleware_parameters::*;
 }
 
 pub mod observe {

@@ -10,6 +10,7 @@
 //! | [`tower_and_axum`] | recipe: a chain around an axum `Router`, as a tower layer, hosting tower-http's layers, streaming |
 //! | [`sqs_consumer`] | recipe: an SQS consumer with typed records, partial batch failures and idempotency |
 //! | [`idempotent_payments`] | recipe: Powertools' `@idempotent`, in memory and on DynamoDB |
+//! | [`parameters`] | recipe: configuration and secrets from SSM, Secrets Manager, AppConfig and DynamoDB, cached for every invocation, handed to the handler typed |
 //! | [`observability`] | recipe: JSON logs, CloudWatch metrics and X-Ray traces, as Powertools writes them |
 //! | [`testing`] | recipe: testing a middleware locally, through the real runtime loop, under `cargo lambda` |
 //! | [`environment`] | every environment variable the crates read |
@@ -36,6 +37,13 @@ pub mod tower_and_axum {}
 pub mod sqs_consumer {}
 #[doc = include_str!("idempotent_payments.md")]
 pub mod idempotent_payments {}
+// Its examples need `ssm` and `secrets` (docs.rs builds with every feature).
+#[cfg_attr(all(feature = "ssm", feature = "secrets"), doc = include_str!("parameters.md"))]
+#[cfg_attr(
+    not(all(feature = "ssm", feature = "secrets")),
+    doc = "Parameters and secrets: SSM, Secrets Manager, AppConfig and DynamoDB, cached for every invocation, handed to the handler typed (features `parameters`, `ssm` and `secrets`)."
+)]
+pub mod parameters {}
 #[doc = include_str!("observability.md")]
 pub mod observability {}
 #[doc = include_str!("testing.md")]

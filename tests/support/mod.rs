@@ -4,10 +4,14 @@
 #![allow(dead_code)]
 
 pub mod batches;
+#[cfg(feature = "appconfig")]
+pub mod appconfig;
 #[cfg(feature = "dynamodb")]
 pub mod dynalite;
 pub mod examples;
 pub mod layers;
+#[cfg(feature = "parameters")]
+pub mod moto;
 pub mod process;
 pub mod runtime_api;
 pub mod tools;

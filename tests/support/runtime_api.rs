@@ -370,6 +370,9 @@ async fn route(
             head.extend_from_slice(&event.body);
             head
         }
+        // SnapStart (`AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`): init is done, and the
+        // snapshot is "restored" at once.
+        ("GET", "restore/next") => b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
         ("POST", "init/error") => {
             let mut posts = shared.posts.lock().unwrap();
             posts

@@ -1,9 +1,11 @@
-//! The real components the tests run — Powertools for AWS Lambda (Python) and
-//! `cargo-lambda` from PyPI, dynalite from npm — installed on first use from the pins
-//! in `tests/`, so that a newcomer's `cargo test` runs them too.
+//! The real components the tests run — Powertools for AWS Lambda (Python),
+//! `cargo-lambda` and moto from PyPI, dynalite from npm — installed on first use from
+//! the pins in `tests/`, so that a newcomer's `cargo test` runs them too.
 //!
 //! - Python tools: a virtual environment under the target directory
 //!   (`target/tmp/tools/python`), from `tests/tools/requirements.txt`.
+//! - moto (server mode): a virtual environment of its own (`target/tmp/tools/moto`),
+//!   from `tests/moto/requirements.txt`.
 //! - dynalite: `npm ci` in `tests/dynalite`, from its `package-lock.json`.
 //!
 //! Only `python3` and `node`/`npm` themselves must be on the machine. Without them a
@@ -162,6 +164,43 @@ fn install_python() -> Result<PythonTools, String> {
     install(&format!("the Python tools of {}", requirements.display()), pip)?;
     std::fs::write(&stamp, wanted).map_err(|error| format!("{}: {error}", stamp.display()))?;
     Ok(tools)
+}
+
+/// moto's `moto_server`, installed on first use in a virtual environment of its own,
+/// or why it cannot be.
+pub fn moto() -> Result<&'static Path, String> {
+    static SERVER: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    SERVER.get_or_init(install_moto).as_deref().map_err(Clone::clone)
+}
+
+fn install_moto() -> Result<PathBuf, String> {
+    let requirements = manifest_dir().join("tests/moto/requirements.txt");
+    let pins =
+        std::fs::read_to_string(&requirements).map_err(|error| format!("{}: {error}", requirements.display()))?;
+    let venv = tools_dir().join("moto");
+    let server = venv.join("bin/moto_server");
+    let stamp = venv.join("installed-from.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == pins) {
+        return Ok(server);
+    }
+    let _lock = Lock::take("moto")?;
+    if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == pins) {
+        return Ok(server); // another process installed it meanwhile
+    }
+    match Command::new("python3").arg("--version").output() {
+        Ok(output) if output.status.success() => {}
+        _ => return Err("python3 is not on PATH".to_owned()),
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let mut make = Command::new("python3");
+    make.args(["-m", "venv"]).arg(&venv);
+    install("a Python virtual environment for moto", make)?;
+    let mut pip = Command::new(venv.join("bin/python3"));
+    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements);
+    install(&format!("moto from {}", requirements.display()), pip)?;
+    std::fs::write(&stamp, pins).map_err(|error| format!("{}: {error}", stamp.display()))?;
+    Ok(server)
 }
 
 /// The folder of dynalite (`tests/dynalite`), with its npm package installed on first
