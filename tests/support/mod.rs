@@ -3,9 +3,9 @@
 //! Each test binary uses its own part of it, so unused items are expected.
 #![allow(dead_code)]
 
-pub mod batches;
 #[cfg(feature = "appconfig")]
 pub mod appconfig;
+pub mod batches;
 #[cfg(feature = "dynamodb")]
 pub mod dynalite;
 pub mod examples;

@@ -101,8 +101,8 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit, size_of};
-use std::ptr::NonNull;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_runtime::{Context, Error};
