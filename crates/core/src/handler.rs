@@ -301,7 +301,7 @@ impl<C: DescribeChain> fmt::Debug for Handler<C> {
 /// The runtime's entry point.
 ///
 /// `tower` needs a nameable future type, and the invocation's future borrows the
-/// context it owns: the future is a [`ResponseFuture`](crate::chain::ResponseFuture),
+/// context it owns: the future is a [`ResponseFuture`],
 /// which keeps the context, a handle on the chain and the chain's future in a slot the
 /// handler reuses, so that no invocation but the first allocates (under
 /// `run_concurrent`, none but the first of each invocation served at once).

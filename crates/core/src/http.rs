@@ -13,7 +13,7 @@
 //! `tower::Service<lambda_http::Request>`, so `lambda_http::run(handler)` takes it as it
 //! is. Per invocation that service clones the context out of the request (a few small
 //! allocations) and keeps the chain's future in a slot it reuses
-//! ([`ResponseFuture`](crate::chain::ResponseFuture)), next to the conversions
+//! ([`ResponseFuture`]), next to the conversions
 //! `lambda_http` itself makes.
 //!
 //! # Example: Powertools' "after logic" on an HTTP API
