@@ -141,29 +141,41 @@ fn install_python() -> Result<PythonTools, String> {
         cargo_lambda: venv.join("bin/cargo-lambda"),
     };
     // The pins the environment was made from: a change of pins makes it anew.
+    venv_from(
+        &venv,
+        &requirements,
+        &format!("{pins}{powertools}"),
+        "python",
+        "the Python tools",
+    )?;
+    Ok(tools)
+}
+
+/// Makes the virtual environment `venv` from `requirements` with pip, unless it was
+/// made from `wanted` (the pins, recorded in it) already; under the lock `lock`, so that
+/// test binaries running at once install it once.
+fn venv_from(venv: &Path, requirements: &Path, wanted: &str, lock: &str, what: &str) -> Result<(), String> {
     let stamp = venv.join("installed-from.txt");
-    let wanted = format!("{pins}{powertools}");
     if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == wanted) {
-        return Ok(tools);
+        return Ok(());
     }
-    let _lock = Lock::take("python")?;
+    let _lock = Lock::take(lock)?;
     if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == wanted) {
-        return Ok(tools); // another process installed it meanwhile
+        return Ok(()); // another process installed it meanwhile
     }
     match Command::new("python3").arg("--version").output() {
         Ok(output) if output.status.success() => {}
         _ => return Err("python3 is not on PATH".to_owned()),
     }
-    let _ = std::fs::remove_dir_all(&venv);
+    let _ = std::fs::remove_dir_all(venv);
     let mut make = Command::new("python3");
-    make.args(["-m", "venv"]).arg(&venv);
-    install("a Python virtual environment", make)?;
-    let mut pip = Command::new(&tools.python);
+    make.args(["-m", "venv"]).arg(venv);
+    install(&format!("a Python virtual environment for {what}"), make)?;
+    let mut pip = Command::new(venv.join("bin/python3"));
     pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements);
-    install(&format!("the Python tools of {}", requirements.display()), pip)?;
-    std::fs::write(&stamp, wanted).map_err(|error| format!("{}: {error}", stamp.display()))?;
-    Ok(tools)
+        .arg(requirements);
+    install(&format!("{what} from {}", requirements.display()), pip)?;
+    std::fs::write(&stamp, wanted).map_err(|error| format!("{}: {error}", stamp.display()))
 }
 
 /// moto's `moto_server`, installed on first use in a virtual environment of its own,
@@ -178,29 +190,8 @@ fn install_moto() -> Result<PathBuf, String> {
     let pins =
         std::fs::read_to_string(&requirements).map_err(|error| format!("{}: {error}", requirements.display()))?;
     let venv = tools_dir().join("moto");
-    let server = venv.join("bin/moto_server");
-    let stamp = venv.join("installed-from.txt");
-    if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == pins) {
-        return Ok(server);
-    }
-    let _lock = Lock::take("moto")?;
-    if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == pins) {
-        return Ok(server); // another process installed it meanwhile
-    }
-    match Command::new("python3").arg("--version").output() {
-        Ok(output) if output.status.success() => {}
-        _ => return Err("python3 is not on PATH".to_owned()),
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    let mut make = Command::new("python3");
-    make.args(["-m", "venv"]).arg(&venv);
-    install("a Python virtual environment for moto", make)?;
-    let mut pip = Command::new(venv.join("bin/python3"));
-    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements);
-    install(&format!("moto from {}", requirements.display()), pip)?;
-    std::fs::write(&stamp, pins).map_err(|error| format!("{}: {error}", stamp.display()))?;
-    Ok(server)
+    venv_from(&venv, &requirements, &pins, "moto", "moto")?;
+    Ok(venv.join("bin/moto_server"))
 }
 
 /// The folder of dynalite (`tests/dynalite`), with its npm package installed on first
